@@ -18,6 +18,23 @@
 // [Codec] ties the three together for a type, so that composite codecs such as
 // [Array] and [Frame] take element codecs as values.
 //
+// Each JS codec x has, in Go spelling, a Codec value X (Uint, String,
+// IPv4Address, ...) and, where a hot path needs it, the functions AppendX
+// and XLen (for variable sizes) and the method Decoder.X. Parameterised JS
+// codecs are functions (Array, Frame, Fixed, Record) or methods
+// (String.Fixed(n), Hex.Raw()).
+//
+// # Where Go differs from JS
+//
+// Only on input no JS encoder writes, or where JS writes what it cannot
+// read back, each noted at its codec: an ip family
+// byte other than 4 or 6 and a lexint that decodes to a fraction are
+// refused (ErrInvalid); a record keeps duplicate keys in wire order; a
+// string decoded from UTF-16 cannot hold a lone surrogate (U+FFFD instead);
+// lexint writes 2^32 ... 2^32+250, which JS writes unreadably, in a form JS
+// reads; bytes JS leaves unwritten (fixed-size strings that fall short,
+// invalid hex) are zero.
+//
 // # Integers beyond 2^53-1
 //
 // JavaScript numbers are exact only up to 2^53-1 (Number.MAX_SAFE_INTEGER),
@@ -136,4 +153,20 @@ func (d *Decoder) take(n int) []byte {
 	b := d.buf[d.off : d.off+n : d.off+n]
 	d.off += n
 	return b
+}
+
+// funcCodec is a Codec made of three functions.
+type funcCodec[T any] struct {
+	size   func(T) int
+	append func([]byte, T) []byte
+	decode func(*Decoder) T
+}
+
+func (c funcCodec[T]) Len(v T) int                 { return c.size(v) }
+func (c funcCodec[T]) Append(b []byte, v T) []byte { return c.append(b, v) }
+func (c funcCodec[T]) Decode(d *Decoder) T         { return c.decode(d) }
+
+// fixedCodec is a Codec whose encoding is always n bytes long.
+func fixedCodec[T any](n int, app func([]byte, T) []byte, dec func(*Decoder) T) Codec[T] {
+	return funcCodec[T]{func(T) int { return n }, app, dec}
 }
