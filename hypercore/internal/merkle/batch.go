@@ -1,0 +1,288 @@
+package merkle
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gopear/gopear/flattree"
+	"github.com/gopear/gopear/hcrypto"
+)
+
+// Batch is a pending change to a [Tree] (JS MerkleTreeBatch): blocks
+// appended, a truncation, or the nodes of a verified proof. It holds the
+// tree state the change leads to (fork, length, roots, signature) and the
+// new nodes to store; [Tree.Commit] applies it.
+//
+// A Batch is made from a tree with [Tree.Batch], [Tree.Truncate],
+// [Tree.Verify] or [Tree.Reorg], and is not safe for concurrent use.
+type Batch struct {
+	tree       *Tree
+	fork       uint64
+	length     uint64
+	byteLength uint64
+	roots      []hcrypto.Node
+	signature  []byte
+	prologue   *Prologue
+
+	// ancestors is the length of the prefix shared with the tree; below
+	// treeLength, Commit deletes the tree's nodes past it.
+	ancestors uint64
+	// treeLength and treeFork are the tree's length and fork when the batch
+	// was made; Commit refuses the batch if they changed.
+	treeLength uint64
+	treeFork   uint64
+
+	nodes    []hcrypto.Node // new nodes, to store on commit
+	upgraded bool           // the batch changes the tree's length or roots
+
+	hash   [32]byte
+	hashOK bool
+}
+
+// Batch returns a batch that starts at t's current state.
+func (t *Tree) Batch() *Batch {
+	return &Batch{
+		tree:       t,
+		fork:       t.fork,
+		length:     t.length,
+		byteLength: t.byteLength,
+		roots:      slices.Clone(t.roots),
+		signature:  t.signature,
+		prologue:   t.prologue,
+		ancestors:  t.length,
+		treeLength: t.length,
+		treeFork:   t.fork,
+	}
+}
+
+// Clone returns an independent copy of b.
+func (b *Batch) Clone() *Batch {
+	c := *b
+	c.roots = slices.Clone(b.roots)
+	c.nodes = slices.Clone(b.nodes)
+	return &c
+}
+
+// Fork returns the fork of the tree the batch leads to.
+func (b *Batch) Fork() uint64 { return b.fork }
+
+// Length returns the number of blocks of the tree the batch leads to.
+func (b *Batch) Length() uint64 { return b.length }
+
+// ByteLength returns the byte length of the tree the batch leads to.
+func (b *Batch) ByteLength() uint64 { return b.byteLength }
+
+// Roots returns a copy of the roots of the tree the batch leads to.
+func (b *Batch) Roots() []hcrypto.Node { return slices.Clone(b.roots) }
+
+// Nodes returns the new nodes of the batch, in the order they were added;
+// the same node may appear more than once. The caller must not modify the
+// slice.
+func (b *Batch) Nodes() []hcrypto.Node { return b.nodes }
+
+// Signature returns the signature of the tree the batch leads to: the one
+// from a verified upgrade, the one set with [Batch.SetSignature], or nil.
+func (b *Batch) Signature() []byte { return b.signature }
+
+// SetSignature sets the signature of the tree the batch leads to, after the
+// caller signed [Batch.Hash] with [Batch.Length] and [Batch.Fork].
+func (b *Batch) SetSignature(sig []byte) { b.signature = sig }
+
+// Upgraded reports whether the batch changes the tree's roots (an append,
+// a truncation or a verified upgrade). A batch that only adds nodes below
+// the current roots is not upgraded, and its commit leaves the tree's state
+// as it is.
+func (b *Batch) Upgraded() bool { return b.upgraded }
+
+// Ancestors returns the length of the prefix the batch shares with the tree
+// it was made from. It is below the tree's length after a truncation or a
+// reorg.
+func (b *Batch) Ancestors() uint64 { return b.ancestors }
+
+// TreeLength returns the tree's length when the batch was made.
+func (b *Batch) TreeLength() uint64 { return b.treeLength }
+
+// Hash returns the tree hash of the batch's roots, what a signature of the
+// batch signs.
+func (b *Batch) Hash() [32]byte {
+	if !b.hashOK {
+		b.hash = hcrypto.TreeHash(b.roots)
+		b.hashOK = true
+	}
+	return b.hash
+}
+
+// Get returns the node at index as the batch sees it: nil past the batch's
+// length, then the batch's new nodes, then the stored ones.
+func (b *Batch) Get(index uint64) (hcrypto.Node, bool, error) {
+	if index >= 2*b.length {
+		return hcrypto.Node{}, false, nil
+	}
+	for _, n := range b.nodes {
+		if n.Index == index {
+			return n, true, nil
+		}
+	}
+	return b.tree.nodes.Node(index)
+}
+
+// Append adds blocks to the end of the tree: their leaves, and each parent
+// that completes a perfect subtree, become new nodes and the roots are
+// merged accordingly.
+func (b *Batch) Append(blocks ...[]byte) {
+	for _, data := range blocks {
+		head := 2 * b.length
+		b.appendRoot(leafNode(head, data), flattree.NewIterator(head))
+	}
+}
+
+// appendRoot adds n, a complete subtree starting right after the batch's
+// last root, as a new root; it then merges the last two roots into their
+// parent for as long as they are siblings. it is at n's index on entry and
+// at the last root on return.
+func (b *Batch) appendRoot(n hcrypto.Node, it *flattree.Iterator) {
+	b.hashOK = false
+	b.upgraded = true
+	b.length += it.CountLeaves()
+	b.byteLength += n.Size
+	b.roots = append(b.roots, n)
+	b.nodes = append(b.nodes, n)
+
+	for len(b.roots) > 1 {
+		last := b.roots[len(b.roots)-1]
+		prev := b.roots[len(b.roots)-2]
+		if it.Sibling() != prev.Index {
+			it.Sibling() // back to the last root
+			break
+		}
+		p := parentNode(it.Parent(), last, prev)
+		b.nodes = append(b.nodes, p)
+		b.roots = append(b.roots[:len(b.roots)-2], p)
+	}
+}
+
+// AddNodes adds nodes to the batch's new nodes without verifying them (JS
+// addNodesUnsafe). Signature verifiers use it to apply multisig patch nodes
+// to a [Batch.Clone].
+func (b *Batch) AddNodes(nodes ...hcrypto.Node) {
+	b.nodes = append(b.nodes, nodes...)
+}
+
+// Checkout moves the batch to a shorter length whose roots are among the
+// batch's roots, its new nodes or extra (JS checkout): multisig patches
+// verify a signer's signature of an earlier length this way. New nodes past
+// that length are dropped. The signature is cleared.
+func (b *Batch) Checkout(length uint64, extra []hcrypto.Node) error {
+	if length > maxIndex/2 {
+		return fmt.Errorf("%w: length %d", ErrOutOfBounds, length)
+	}
+	all := make(map[uint64]hcrypto.Node, len(extra)+len(b.nodes))
+	for _, n := range extra {
+		all[n.Index] = n
+	}
+	for _, n := range b.nodes {
+		all[n.Index] = n
+	}
+	head := 2 * length
+	gaps := make(map[uint64]bool)
+	var roots []hcrypto.Node
+	r := 0
+	for _, index := range flattree.FullRoots(head) {
+		if left := flattree.LeftSpan(index); left != 0 {
+			gaps[left-1] = true
+		}
+		if r < len(b.roots) && b.roots[r].Index == index {
+			roots = append(roots, b.roots[r])
+			r++
+			continue
+		}
+		n, ok := all[index]
+		if !ok {
+			return fmt.Errorf("%w: root %d of length %d", ErrMissingNode, index, length)
+		}
+		roots = append(roots, n)
+	}
+	b.roots = roots
+	b.length = length
+	b.byteLength = totalSize(roots)
+	b.hashOK = false
+	b.signature = nil
+	// Keep the new nodes inside the shorter tree (JS compares with head-2,
+	// its last leaf), except the nodes that join its roots.
+	b.nodes = slices.DeleteFunc(b.nodes, func(n hcrypto.Node) bool {
+		return head == 0 || n.Index > head-2 || gaps[n.Index]
+	})
+	return nil
+}
+
+// commitable reports whether the tree is still where the batch started
+// (JS commitable).
+func (b *Batch) commitable() bool {
+	t := b.tree
+	if b.treeFork != t.fork {
+		return false
+	}
+	if b.upgraded {
+		return b.treeLength == t.length
+	}
+	return b.treeLength <= t.length
+}
+
+// Changes are the storage writes of a commit, applied in one storage batch:
+// first delete the node indices in [DeleteStart, DeleteEnd) and the nodes
+// in Delete, then put Nodes.
+type Changes struct {
+	// Nodes are the nodes to store (possibly with repeats).
+	Nodes []hcrypto.Node
+	// DeleteStart and DeleteEnd bound a range of node indices to delete:
+	// the nodes of a truncated tail. Empty when DeleteEnd <= DeleteStart.
+	DeleteStart, DeleteEnd uint64
+	// Delete lists more nodes to delete: the parents whose subtree crossed
+	// the truncation point.
+	Delete []uint64
+}
+
+// Commit applies b to t. It computes the storage changes, calls write with
+// them (write must store them atomically, along with whatever else belongs
+// to the same change: blocks, the signature, the header), and, if write
+// succeeds and b is upgraded, moves t to b's fork, length, roots and
+// signature. It returns [ErrConflict] if t changed since b was made, and
+// write's error unchanged.
+func (t *Tree) Commit(b *Batch, write func(*Changes) error) error {
+	if b.tree != t {
+		return fmt.Errorf("merkle: batch is from another tree")
+	}
+	if !b.commitable() {
+		return ErrConflict
+	}
+	c := &Changes{Nodes: b.nodes}
+	if b.upgraded && b.ancestors < b.treeLength {
+		c.DeleteStart, c.DeleteEnd = 2*b.ancestors, 2*b.treeLength
+		if b.ancestors > 0 {
+			// Parents of the last kept leaf whose subtree reaches past it
+			// hash blocks that are gone.
+			head := 2 * b.ancestors
+			it := flattree.NewIterator(head - 2)
+			for {
+				if it.Contains(head) && it.Index() < head {
+					c.Delete = append(c.Delete, it.Index())
+				}
+				if it.Offset() == 0 {
+					break
+				}
+				it.Parent()
+			}
+		}
+	}
+	if err := write(c); err != nil {
+		return err
+	}
+	if b.upgraded {
+		t.fork = b.fork
+		t.length = b.length
+		t.byteLength = b.byteLength
+		t.roots = slices.Clone(b.roots)
+		t.signature = b.signature
+	}
+	return nil
+}
