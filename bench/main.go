@@ -26,9 +26,9 @@ import (
 
 // workload is one measurement taken on both sides.
 type workload struct {
-	name string // what is measured, e.g. "cenc: encode+decode request message"
-	unit string // unit of both figures, a rate such as "msgs/s" or "MB/s"
-	goal float64 // the Go/JS ratio the project aims for; 0 if none
+	name  string  // what is measured, e.g. "cenc: encode+decode request message"
+	unit  string  // unit of both figures, a rate such as "msgs/s" or "MB/s"
+	goal  float64 // the Go/JS ratio the project aims for; 0 if none
 	goRun func(ctx context.Context) (float64, error)
 	jsRun func(ctx context.Context) (float64, error)
 }
