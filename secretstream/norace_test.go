@@ -1,0 +1,5 @@
+//go:build !race
+
+package secretstream
+
+const raceEnabled = false
