@@ -3,6 +3,7 @@ package protomux
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/gopear/gopear/cenc"
 	"github.com/gopear/gopear/internal/jsref"
+	"github.com/gopear/gopear/secretstream"
 )
 
 // The interop tests run Go protomux against JS protomux 3.12.1
@@ -287,22 +289,34 @@ func expectJSMessages(t *testing.T, js *jsPeer, name string, want []string) {
 	}
 }
 
+// TestInteropPeer runs the session against a JS peer both over plain
+// length-prefixed framing and over secretstream, the transport protomux has
+// in the stack (@hyperswarm/secret-stream on the JS side).
 func TestInteropPeer(t *testing.T) {
-	for _, goDials := range []bool{true, false} {
-		name := "go-dials"
-		if !goDials {
-			name = "js-dials"
+	for _, secure := range []bool{false, true} {
+		for _, goDials := range []bool{true, false} {
+			name := "go-dials"
+			if !goDials {
+				name = "js-dials"
+			}
+			if secure {
+				name += "/secretstream"
+			}
+			t.Run(name, func(t *testing.T) { interopPeer(t, goDials, secure) })
 		}
-		t.Run(name, func(t *testing.T) { interopPeer(t, goDials) })
 	}
 }
 
-func interopPeer(t *testing.T, goDials bool) {
+func interopPeer(t *testing.T, goDials, secure bool) {
+	transport := "framed"
+	if secure {
+		transport = "secret"
+	}
 	jsref.Require(t)
 	var p *jsref.Proc
 	var conn net.Conn
 	if goDials {
-		p = jsref.Start(t, "protomux/peer.js", "listen")
+		p = jsref.Start(t, "protomux/peer.js", "listen", transport)
 		var hello jsEvent
 		p.Recv(&hello)
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", hello.Port))
@@ -316,7 +330,7 @@ func interopPeer(t *testing.T, goDials bool) {
 			t.Fatal(err)
 		}
 		defer ln.Close()
-		p = jsref.Start(t, "protomux/peer.js", "connect", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+		p = jsref.Start(t, "protomux/peer.js", "connect", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), transport)
 		ln.(*net.TCPListener).SetDeadline(time.Now().Add(waitTimeout))
 		if conn, err = ln.Accept(); err != nil {
 			t.Fatal(err)
@@ -326,7 +340,11 @@ func interopPeer(t *testing.T, goDials bool) {
 	}
 	watchdog := time.AfterFunc(60*time.Second, p.CloseStdin)
 	defer watchdog.Stop()
-	tap := newTap(newFramedConn(conn))
+	var stream Stream = newFramedConn(conn)
+	if secure {
+		stream = secureConn(t, conn, goDials)
+	}
+	tap := newTap(stream)
 	m := New(tap, nil)
 	defer m.Close()
 	js := &jsPeer{t: t, p: p}
@@ -595,4 +613,21 @@ func writeSeed(t *testing.T, target, name string, b []byte) {
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// secureConn runs the secretstream handshake on conn, as the initiator when
+// Go dialled.
+func secureConn(t *testing.T, conn net.Conn, initiator bool) *secretstream.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	handshake := secretstream.Server
+	if initiator {
+		handshake = secretstream.Client
+	}
+	s, err := handshake(ctx, conn, nil)
+	if err != nil {
+		t.Fatalf("secretstream handshake with JS: %v", err)
+	}
+	return s
 }

@@ -3,7 +3,9 @@
 // Usage: node protomux/peer.js listen        prints {"port": n}, accepts one TCP connection
 //        node protomux/peer.js connect PORT  dials 127.0.0.1:PORT
 //
-// Messages are u24-LE length-prefixed on the TCP stream (framing.js).
+// The last argument picks the transport: "framed" (u24-LE length-prefixed
+// messages, framing.js) or "secret" (@hyperswarm/secret-stream, the dialer
+// being the Noise initiator).
 // Commands (stdin), each answered by {"ev":"ok","op":...} once done:
 //   {"op":"channel","name","protocol","id":hex|null,"handshake":hex|null,"echo":bool,"open":bool}
 //   {"op":"pair","protocol","accept":bool,"echo":bool}   pair (protocol, any id)
@@ -18,6 +20,7 @@ const net = require('net')
 const readline = require('readline')
 const c = require('compact-encoding')
 const Protomux = require('protomux')
+const SecretStream = require('@hyperswarm/secret-stream')
 const { framed } = require('./framing.js')
 
 const codecs = [c.string, c.uint, c.buffer, c.array(c.uint)]
@@ -27,8 +30,10 @@ const fromJSON = [(v) => v, (v) => v, (v) => Buffer.from(v, 'hex'), (v) => v]
 function emit (o) { process.stdout.write(JSON.stringify(o) + '\n') }
 const hexOrNull = (h) => (h === null || h === undefined ? null : Buffer.from(h, 'hex'))
 
-function run (socket) {
-  const stream = framed(socket)
+function run (socket, isInitiator) {
+  const stream = process.argv[process.argv.length - 1] === 'secret'
+    ? new SecretStream(isInitiator, socket)
+    : framed(socket)
   const mux = new Protomux(stream)
   const channels = new Map()
   stream.on('close', () => emit({ ev: 'destroyed', error: stream._gopearError || null }))
@@ -97,9 +102,9 @@ function run (socket) {
 }
 
 if (process.argv[2] === 'listen') {
-  const server = net.createServer((socket) => { server.close(); run(socket) })
+  const server = net.createServer((socket) => { server.close(); run(socket, false) })
   server.listen(0, '127.0.0.1', () => emit({ port: server.address().port }))
 } else {
   const socket = net.connect(Number(process.argv[3]), '127.0.0.1')
-  socket.on('connect', () => { emit({ connected: true }); run(socket) })
+  socket.on('connect', () => { emit({ connected: true }); run(socket, true) })
 }
