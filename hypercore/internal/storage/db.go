@@ -1,0 +1,491 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+var (
+	// ErrClosed is returned by every call on a closed DB, and by a Batch
+	// that was already committed or closed.
+	ErrClosed = errors.New("storage: closed")
+	// ErrNotFound is returned when the requested core, block, record or
+	// value is not stored.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrExists is returned when creating a core whose discovery key is
+	// already stored, or setting a different primary key.
+	ErrExists = errors.New("storage: already exists")
+	// ErrCorrupt is wrapped by errors for stored records that do not
+	// decode.
+	ErrCorrupt = errors.New("storage: corrupt record")
+	// ErrUnknownFormat is returned by Open for a database whose format
+	// version this package does not know (or that has none).
+	ErrUnknownFormat = errors.New("storage: unknown format version")
+)
+
+// CoreID identifies a core inside one DB. Ids start at 1 and are never
+// reused.
+type CoreID uint64
+
+// Options configures Open. A nil *Options is valid and means the defaults.
+type Options struct {
+	// FS is the file system the database lives on; nil means the disk
+	// (vfs.Default). Tests use vfs.NewMem or vfs.NewCrashableMem.
+	FS vfs.FS
+	// Logger receives Pebble's informational and error messages; nil
+	// discards them.
+	Logger *slog.Logger
+	// NoSync, when true, lets Batch.Commit return before its write is
+	// synced to disk: a crash may then lose recent commits (never a part
+	// of one). The default (false) syncs every commit.
+	NoSync bool
+	// MemTableSize is the largest Pebble memtable, in bytes; 0 means
+	// 64 MiB. Larger memtables absorb bursts of appends with fewer flushes.
+	MemTableSize uint64
+	// CacheSize is the size of the block cache, in bytes; 0 means 32 MiB.
+	CacheSize int64
+}
+
+// DB is one store's database, holding any number of cores.
+type DB struct {
+	pdb   *pebble.DB
+	write *pebble.WriteOptions
+
+	// state counts calls in progress; the top bit is set once Close
+	// begins. drained is signalled when the count drops to zero after that.
+	state   atomic.Uint64
+	drained chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+
+	// mu serialises core creation and the primary key, and guards the
+	// fields below. Close takes it only after calls in progress drained.
+	mu     sync.Mutex
+	nextID CoreID
+	snaps  map[*Snapshot]struct{}
+}
+
+const closingBit = 1 << 63
+
+// Open opens the database in dir, creating it if it does not exist.
+func Open(dir string, opts *Options) (*DB, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	po := &pebble.Options{
+		FS:                 opts.FS,
+		Logger:             pebbleLogger{l: opts.Logger},
+		FormatMajorVersion: pebble.FormatValueSeparation,
+		MemTableSize:       opts.MemTableSize,
+		CacheSize:          opts.CacheSize,
+	}
+	if po.FS == nil {
+		po.FS = vfs.Default
+	}
+	if po.MemTableSize == 0 {
+		po.MemTableSize = 64 << 20
+	}
+	if po.CacheSize == 0 {
+		po.CacheSize = 32 << 20
+	}
+	pdb, err := pebble.Open(dir, po)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+	}
+	db := &DB{
+		pdb:     pdb,
+		write:   pebble.Sync,
+		drained: make(chan struct{}, 1),
+		snaps:   make(map[*Snapshot]struct{}),
+	}
+	if opts.NoSync {
+		db.write = pebble.NoSync
+	}
+	if err := db.init(); err != nil {
+		pdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// init checks the format version, stamping a new database, and loads the
+// core id counter.
+func (db *DB) init() error {
+	v, err := db.getCopy(db.pdb, keyVersion)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		it, err := db.pdb.NewIter(nil)
+		if err != nil {
+			return err
+		}
+		empty := !it.First()
+		if err := errors.Join(it.Error(), it.Close()); err != nil {
+			return err
+		}
+		if !empty {
+			return fmt.Errorf("%w: database has data but no version", ErrUnknownFormat)
+		}
+		b := db.pdb.NewBatch()
+		defer b.Close()
+		b.Set(keyVersion, binary.BigEndian.AppendUint32(nil, formatVersion), nil)
+		b.Set(keyNextID, binary.BigEndian.AppendUint64(nil, 1), nil)
+		if err := b.Commit(pebble.Sync); err != nil {
+			return fmt.Errorf("storage: stamping version: %w", err)
+		}
+		db.nextID = 1
+		return nil
+	case err != nil:
+		return err
+	}
+	if len(v) != 4 {
+		return fmt.Errorf("%w: version record is %d bytes", ErrUnknownFormat, len(v))
+	}
+	if got := binary.BigEndian.Uint32(v); got != formatVersion {
+		return fmt.Errorf("%w: %d (this build knows %d)", ErrUnknownFormat, got, formatVersion)
+	}
+	n, err := db.getCopy(db.pdb, keyNextID)
+	if err != nil {
+		return fmt.Errorf("storage: next core id: %w", err)
+	}
+	if len(n) != 8 || binary.BigEndian.Uint64(n) == 0 {
+		return fmt.Errorf("%w: next core id", ErrCorrupt)
+	}
+	db.nextID = CoreID(binary.BigEndian.Uint64(n))
+	return nil
+}
+
+// acquire registers a call in progress; it fails once Close has begun.
+func (db *DB) acquire() bool {
+	if db.state.Add(1)&closingBit != 0 {
+		db.release()
+		return false
+	}
+	return true
+}
+
+func (db *DB) release() {
+	if db.state.Add(^uint64(0)) == closingBit {
+		select {
+		case db.drained <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Close waits for calls in progress, closes open snapshots and the
+// database. It is idempotent; every later call returns ErrClosed.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		db.state.Or(closingBit)
+		for db.state.Load() != closingBit {
+			<-db.drained
+		}
+		db.mu.Lock()
+		defer db.mu.Unlock()
+		var errs []error
+		for s := range db.snaps {
+			s.closed.Store(true)
+			errs = append(errs, s.snap.Close())
+		}
+		clear(db.snaps)
+		errs = append(errs, db.pdb.Close())
+		db.closeErr = errors.Join(errs...)
+	})
+	return db.closeErr
+}
+
+// getCopy reads key from r into a new slice.
+func (db *DB) getCopy(r pebble.Reader, key []byte) ([]byte, error) {
+	v, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := bytes.Clone(v)
+	if out == nil {
+		out = []byte{}
+	}
+	return out, closer.Close()
+}
+
+// PrimaryKey returns the store's primary key (corestore derives named
+// cores' key pairs from it), or ErrNotFound if none was set.
+func (db *DB) PrimaryKey() ([32]byte, error) {
+	var k [32]byte
+	if !db.acquire() {
+		return k, ErrClosed
+	}
+	defer db.release()
+	v, err := db.getCopy(db.pdb, keyPrimary)
+	if err != nil {
+		return k, err
+	}
+	if len(v) != 32 {
+		return k, fmt.Errorf("%w: primary key is %d bytes", ErrCorrupt, len(v))
+	}
+	return [32]byte(v), nil
+}
+
+// SetPrimaryKey stores the primary key. It can be set once: setting the
+// same key again is a no-op, a different one returns ErrExists.
+func (db *DB) SetPrimaryKey(k [32]byte) error {
+	if !db.acquire() {
+		return ErrClosed
+	}
+	defer db.release()
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	v, err := db.getCopy(db.pdb, keyPrimary)
+	switch {
+	case err == nil:
+		if !bytes.Equal(v, k[:]) {
+			return fmt.Errorf("%w: primary key", ErrExists)
+		}
+		return nil
+	case !errors.Is(err, ErrNotFound):
+		return err
+	}
+	return db.pdb.Set(keyPrimary, k[:], pebble.Sync)
+}
+
+// CreateCore stores a new core with header h and returns its handle. The
+// write is synced even when the DB was opened with NoSync. It returns
+// ErrExists if a core with h.DiscoveryKey is already stored.
+func (db *DB) CreateCore(h *Header) (*Core, error) {
+	if !db.acquire() {
+		return nil, ErrClosed
+	}
+	defer db.release()
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	dk := dkeyKey(nil, &h.DiscoveryKey)
+	if _, err := db.getCopy(db.pdb, dk); err == nil {
+		return nil, fmt.Errorf("%w: core %x", ErrExists, h.DiscoveryKey[:8])
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	id := db.nextID
+	b := db.pdb.NewBatch()
+	defer b.Close()
+	b.Set(dk, binary.BigEndian.AppendUint64(nil, uint64(id)), nil)
+	b.Set(appendKindKey(nil, id, kindHeader), appendHeader(nil, h), nil)
+	b.Set(keyNextID, binary.BigEndian.AppendUint64(nil, uint64(id)+1), nil)
+	// Always synced, even with NoSync: creations are rare, and a core that
+	// later batches refer to must not vanish in a crash.
+	if err := b.Commit(pebble.Sync); err != nil {
+		return nil, fmt.Errorf("storage: create core: %w", err)
+	}
+	db.nextID++
+	return &Core{db: db, r: db.pdb, id: id, dk: h.DiscoveryKey}, nil
+}
+
+// FindCore returns the core with discovery key dk, or ErrNotFound.
+func (db *DB) FindCore(dk [32]byte) (*Core, error) {
+	return db.findCore(db.pdb, dk)
+}
+
+func (db *DB) findCore(r pebble.Reader, dk [32]byte) (*Core, error) {
+	if !db.acquire() {
+		return nil, ErrClosed
+	}
+	defer db.release()
+	v, err := db.getCopy(r, dkeyKey(nil, &dk))
+	if err != nil {
+		return nil, err
+	}
+	if len(v) != 8 {
+		return nil, fmt.Errorf("%w: core id is %d bytes", ErrCorrupt, len(v))
+	}
+	return &Core{db: db, r: r, id: CoreID(binary.BigEndian.Uint64(v)), dk: dk}, nil
+}
+
+// FindAlias returns the core an alias (set with Batch.PutAlias) points to,
+// or ErrNotFound.
+func (db *DB) FindAlias(namespace [32]byte, name string) (*Core, error) {
+	if !db.acquire() {
+		return nil, ErrClosed
+	}
+	defer db.release()
+	v, err := db.getCopy(db.pdb, aliasKey(nil, &namespace, name))
+	if err != nil {
+		return nil, err
+	}
+	if len(v) != 8 {
+		return nil, fmt.Errorf("%w: alias value is %d bytes", ErrCorrupt, len(v))
+	}
+	c := &Core{db: db, r: db.pdb, id: CoreID(binary.BigEndian.Uint64(v))}
+	h, err := c.Header()
+	if err != nil {
+		return nil, err // ErrNotFound for an alias of a deleted core
+	}
+	c.dk = h.DiscoveryKey
+	return c, nil
+}
+
+// Cores yields every core, in discovery key order.
+func (db *DB) Cores() iter.Seq2[*Core, error] {
+	return db.cores(db.pdb)
+}
+
+func (db *DB) cores(r pebble.Reader) iter.Seq2[*Core, error] {
+	return func(yield func(*Core, error) bool) {
+		if !db.acquire() {
+			yield(nil, ErrClosed)
+			return
+		}
+		defer db.release()
+		it, err := r.NewIter(&pebble.IterOptions{LowerBound: []byte{famDKey}, UpperBound: []byte{famDKey + 1}})
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for valid := it.First(); valid; valid = it.Next() {
+			k := it.Key()
+			v, err := it.ValueAndErr()
+			if err == nil && (len(k) != 33 || len(v) != 8) {
+				err = fmt.Errorf("%w: core index entry", ErrCorrupt)
+			}
+			if err != nil {
+				it.Close()
+				yield(nil, err)
+				return
+			}
+			c := &Core{db: db, r: r, id: CoreID(binary.BigEndian.Uint64(v)), dk: [32]byte(k[1:])}
+			if !yield(c, nil) {
+				it.Close()
+				return
+			}
+		}
+		if err := errors.Join(it.Error(), it.Close()); err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// NewBatch returns an empty write batch.
+func (db *DB) NewBatch() *Batch {
+	if !db.acquire() {
+		return &Batch{db: db, err: ErrClosed}
+	}
+	defer db.release()
+	return &Batch{db: db, b: db.pdb.NewBatch()}
+}
+
+// Snapshot is a read-only, point-in-time view of the DB: cores read
+// through it never see later writes. Close releases it; DB.Close closes
+// any snapshot still open.
+type Snapshot struct {
+	db     *DB
+	snap   *pebble.Snapshot
+	once   sync.Once
+	closed atomic.Bool
+}
+
+// NewSnapshot returns a snapshot of the DB as it is now.
+func (db *DB) NewSnapshot() (*Snapshot, error) {
+	if !db.acquire() {
+		return nil, ErrClosed
+	}
+	defer db.release()
+	s := &Snapshot{db: db, snap: db.pdb.NewSnapshot()}
+	db.mu.Lock()
+	db.snaps[s] = struct{}{}
+	db.mu.Unlock()
+	return s, nil
+}
+
+// FindCore returns the core with discovery key dk as of the snapshot.
+func (s *Snapshot) FindCore(dk [32]byte) (*Core, error) { return s.db.findCore(snapReader{s}, dk) }
+
+// Cores yields the cores as of the snapshot, in discovery key order.
+func (s *Snapshot) Cores() iter.Seq2[*Core, error] { return s.db.cores(snapReader{s}) }
+
+// Core returns the handle of the core c as of the snapshot.
+func (s *Snapshot) Core(c *Core) *Core {
+	return &Core{db: s.db, r: snapReader{s}, id: c.id, dk: c.dk}
+}
+
+// Close releases the snapshot. It is idempotent.
+func (s *Snapshot) Close() error {
+	var err error
+	s.once.Do(func() {
+		s.db.mu.Lock()
+		defer s.db.mu.Unlock()
+		if _, ok := s.db.snaps[s]; !ok {
+			return // closed by DB.Close
+		}
+		s.closed.Store(true)
+		delete(s.db.snaps, s)
+		err = s.snap.Close()
+	})
+	return err
+}
+
+// snapReader reads through a snapshot, so that Core reads work the same on
+// the DB and on a snapshot. Reading from a snapshot while another goroutine
+// closes it is a programmer error; reading after Close returns ErrClosed.
+type snapReader struct{ s *Snapshot }
+
+var _ pebble.Reader = snapReader{}
+
+func (r snapReader) Get(key []byte) ([]byte, io.Closer, error) {
+	if r.s.closed.Load() {
+		return nil, nil, ErrClosed
+	}
+	return r.s.snap.Get(key)
+}
+
+func (r snapReader) NewIter(o *pebble.IterOptions) (*pebble.Iterator, error) {
+	if r.s.closed.Load() {
+		return nil, ErrClosed
+	}
+	return r.s.snap.NewIter(o)
+}
+
+func (r snapReader) NewIterWithContext(ctx context.Context, o *pebble.IterOptions) (*pebble.Iterator, error) {
+	if r.s.closed.Load() {
+		return nil, ErrClosed
+	}
+	return r.s.snap.NewIterWithContext(ctx, o)
+}
+
+func (r snapReader) Close() error { return nil }
+
+// pebbleLogger sends Pebble's messages to an slog.Logger (or nowhere).
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	if p.l != nil {
+		p.l.Info(fmt.Sprintf(format, args...), "component", "pebble")
+	}
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	if p.l != nil {
+		p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	}
+}
+
+// Fatalf is called by Pebble for states it cannot continue from (for
+// example an internal invariant violated); it must not return.
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if p.l != nil {
+		p.l.Error(msg, "component", "pebble", "fatal", true)
+	}
+	panic("storage: pebble fatal: " + msg)
+}

@@ -1,0 +1,61 @@
+// Package storage keeps every core of a corestore in one Pebble database
+// (github.com/cockroachdb/pebble/v2), the role RocksDB plays for the JS
+// stack in hypercore-storage 3. It stores the same logical content per core
+// as hypercore-storage (header with key, manifest, key pair and encryption
+// key; head with fork, length, byte length, tree hash and signature; blocks;
+// merkle tree nodes; local bitfield pages; user data) in a key layout of its
+// own (DESIGN.md, Storage: the on-disk layout need not match JS).
+//
+// # Atomicity
+//
+// Every mutation goes through a [Batch], which is one Pebble batch: an
+// append (blocks, tree nodes, bitfield pages, head with its signature) is
+// committed all or nothing, and with the default [Options] it is synced to
+// disk before [Batch.Commit] returns, so a crash loses no acknowledged write
+// and never leaves half a write behind. Readers that need a fixed view
+// across several reads use a [Snapshot].
+//
+// # Key layout (format version 1)
+//
+// All integers inside keys are fixed-width big-endian, so Pebble's
+// byte-wise order is numeric order and a core's blocks, nodes and pages
+// iterate in index order. The first byte of a key is its family:
+//
+//	0x00 0x00                          format version: uint32 BE (= 1)
+//	0x00 0x01                          primary key: 32 bytes
+//	0x00 0x02                          next core id: uint64 BE
+//	0x01 ‖ discoveryKey[32]            core id: uint64 BE
+//	0x02 ‖ namespace[32] ‖ name        alias: core id, uint64 BE
+//	0x03 ‖ coreID u64 ‖ 0x00           header record (see [Header])
+//	0x03 ‖ coreID u64 ‖ 0x01           head record (see [Head])
+//	0x03 ‖ coreID u64 ‖ 0x02 ‖ i u64   block i: the raw block bytes
+//	0x03 ‖ coreID u64 ‖ 0x03 ‖ i u64   tree node i (flat-tree index):
+//	                                   size uint64 BE ‖ hash[32]
+//	0x03 ‖ coreID u64 ‖ 0x04 ‖ n u64   bitfield page n: 4096 bytes
+//	                                   (hypercore/internal/bitfield)
+//	0x03 ‖ coreID u64 ‖ 0x05 ‖ key     user data value for key
+//
+// Kinds 0x06 (dependencies, for cores that share a prefix with another
+// core) and 0x07 (hints) are reserved for later. Core ids are allocated
+// from the counter at 0x00 0x02, start at 1 and are never reused, so a
+// deleted core's range can be dropped with one range deletion.
+//
+// Records (header, head) are encoded with unsigned LEB128 varints and
+// length-prefixed byte strings; a record that does not decode exactly
+// (short, trailing bytes, bad lengths) yields [ErrCorrupt], never a panic.
+//
+// # Versioning
+//
+// A new database is stamped with format version 1. Open refuses a database
+// whose version it does not know, or a non-empty database without a
+// version, with [ErrUnknownFormat]. Pebble's own format is pinned to
+// [pebble.FormatValueSeparation] (the newest in v2.1.7) so that a later
+// Pebble does not silently change what is on disk.
+//
+// # Concurrency
+//
+// A [DB], its [Core] handles and its [Snapshot]s are safe for concurrent
+// use. A [Batch] is not: one goroutine builds and commits it. Close waits
+// for calls in progress and then fails every later call with [ErrClosed];
+// it must not be called from inside an iteration over the same DB.
+package storage
