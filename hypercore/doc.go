@@ -4,25 +4,61 @@
 // signatures and the replication wire protocol are byte for byte those of
 // JS, so Go and JS peers replicate the same cores (PROTOCOLS.md §5).
 //
-// # Status
+// # Cores, sessions and stores
 //
-// The package is being built in parts. What exists today:
+// [Open] opens (or creates) a core in a directory and returns a [Core],
+// which is a session: [Core.Session] makes more sessions of the same core,
+// [Core.Snapshot] makes a read-only session whose length, fork and blocks
+// stay those of the moment it was made, and the core closes with its last
+// session. [Store] is the database underneath, which holds any number of
+// cores: corestore opens one with [OpenStore] and calls [Store.Open] (or
+// [Store.OpenDiscoveryKey]) for each of its cores, and keeps its primary
+// key and name aliases in it. [Open] is a Store with one core.
 //
-//   - manifests ([Manifest], [DefaultManifest], [ParseManifest]) and the
-//     core key, which is the manifest hash ([Manifest.Hash]);
-//   - the replication capability sent in the channel handshake
-//     ([Capability]) and the namespaces of hypercore ([DefaultNamespace]
-//     and the unexported tree, replication, manifest and encryption
-//     namespaces, all derived in caps.go);
-//   - tree signatures: the signables of every manifest kind, signing, and
-//     verification with quorum and patches (lib/verifier.js,
-//     lib/multisig.js), used internally by the core;
-//   - internal building blocks: the replication messages and their codecs
-//     (hypercore/internal/wire, lib/messages.js), the merkle tree and its
-//     proofs (internal/merkle), the block bitfield (internal/bitfield) and
-//     the Pebble-backed storage (internal/storage), each at its own stage.
+// The API follows JS hypercore 11 (index.js) in Go idiom: [Core.Append],
+// [Core.Get] (which waits for peers unless told not to), [Core.Has],
+// [Core.Seek], [Core.Update], [Core.Download], [Core.Clear],
+// [Core.Truncate], user data ([Core.SetUserData], [Core.GetUserData]),
+// [Core.Info], and events through [Core.Watch]. [Core.Replicate] and
+// [Core.Attach] replicate the core over a protomux session with the
+// replication protocol of package hypercore/internal/replicator.
 //
-// Sessions, the Core type and the replicator come next.
+// # Storage and crash safety
+//
+// Every change (an append, a truncation, a clear, a block or upgrade from
+// a peer) is one atomic batch of the Pebble database: blocks, tree nodes,
+// bitfield pages, the head with its signature and, when learned, the
+// manifest. By default each batch is synced before the call returns, so
+// after a crash a core reopens with every acknowledged change and always
+// verifies (its stored nodes hash to the signed head); [Options.NoSync]
+// trades the latest changes for speed, never consistency. A test kills a
+// process appending in a loop at random moments and checks exactly that.
+//
+// Block encryption ([Options.EncryptionKey], PROTOCOLS.md §5.3) encrypts
+// blocks with the core's fork before they are appended and decrypts them
+// in Get; byte lengths and seeks do not count the 8 bytes of padding, as
+// in JS.
+//
+// Also here: manifests ([Manifest], [DefaultManifest], [ParseManifest]) and
+// the core key, which is the manifest hash ([Manifest.Hash]); the
+// replication capability ([Capability]); tree signatures of every manifest
+// kind (lib/verifier.js, lib/multisig.js). Internal packages hold the wire
+// messages (internal/wire), the merkle tree and its proofs
+// (internal/merkle), the block bitfield (internal/bitfield), the storage
+// (internal/storage) and the replicator (internal/replicator).
+//
+// # Differences from JS
+//
+//   - Clear keeps the tree nodes of cleared blocks (JS deletes those no
+//     other local block needs), so a core keeps verifying and seeking
+//     after a clear.
+//   - [AppendResult.ByteLength] does not count encryption padding, as
+//     [Core.ByteLength] does not; JS's append result counts it.
+//   - Named and atomic sessions, markings and sweeps, groups, recovery
+//     from peers and exclusive sessions are not implemented.
+//   - Appending with a key pair of a multi-signer manifest signs alone: the
+//     signature is partial, as in JS, and combining signatures of several
+//     signers is left to the application.
 //
 // # Keys and manifests
 //
@@ -40,7 +76,10 @@
 //
 // # Concurrency
 //
-// Manifests are plain values: safe for concurrent reads, not for
-// concurrent mutation. The functions of this package are safe for
-// concurrent use.
+// A [Core], its sessions and a [Store] are safe for concurrent use: reads
+// proceed while a change commits, and changes of one core are applied one
+// at a time. Watchers run on their own goroutines and never hold up a
+// change; every goroutine a core starts is stopped by Close. Manifests
+// are plain values: safe for concurrent reads, not for concurrent
+// mutation.
 package hypercore
