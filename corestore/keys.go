@@ -60,11 +60,13 @@ type coreAuth struct {
 }
 
 // namedCoreAuth derives everything about the core called name in namespace
-// ns: its key pair, the default (version 1) manifest of its public key, the
-// manifest hash as its key, and its discovery key.
-func namedCoreAuth(primaryKey [32]byte, ns Namespace, name string) coreAuth {
+// ns: its key pair, the single-signer manifest of its public key at the
+// given manifest version (1 is JS's default, and gives
+// hypercore.DefaultManifest), the manifest hash as its key, and its
+// discovery key.
+func namedCoreAuth(primaryKey [32]byte, ns Namespace, name string, version int) coreAuth {
 	kp := DeriveKeyPair(primaryKey, ns, name)
-	m := hypercore.DefaultManifest(kp.PublicKey)
+	m := signerManifest(kp.PublicKey, version)
 	key := m.Hash()
 	return coreAuth{keyPair: kp, manifest: m, key: key, discoveryKey: hcrypto.DiscoveryKey(key)}
 }

@@ -113,7 +113,7 @@ func TestDeriveKeyPairJS(t *testing.T) {
 			t.Fatalf("%s: JS opened no core", desc)
 		}
 		gets++
-		a := namedCoreAuth(pk, ns, name)
+		a := namedCoreAuth(pk, ns, name, 1)
 		if a.keyPair != kp {
 			t.Errorf("%s: namedCoreAuth key pair differs from DeriveKeyPair", desc)
 		}

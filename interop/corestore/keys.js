@@ -1,17 +1,20 @@
 // Named-core key derivation of corestore 7, for corestore/keys_test.go.
 //
-// stdin: a JSON array of { primaryKey, namespaces, name, nameHex, get }
+// stdin: a JSON array of { primaryKey, namespaces, name, nameHex, get,
+//   manifestVersion }
 //   primaryKey: hex of 32 bytes; namespaces: the names of the nested
 //   store.namespace(...) calls, outermost first, as strings (utf8, as
 //   corestore encodes them); the core name is `name` (a string) or, when
 //   nameHex is set, those bytes (createKeyPair accepts a Buffer too); get:
 //   also open the core with store.get({ name }) (corestore refuses empty
 //   names there, and its storage fails on Buffer names, so createKeyPair is
-//   the only way to derive those).
+//   the only way to derive those); manifestVersion: when set, the sessions
+//   are made with { manifestVersion } (store.namespace(name, opts), or
+//   store.session(opts) when there are no namespaces).
 // stdout: a JSON array of { namespace, publicKey, core } where namespace is
 //   the hex of the session's namespace, publicKey the public key of
 //   createKeyPair(name), and core, when get is set, { key, discoveryKey,
-//   publicKey, manifestVersion }.
+//   publicKey, manifestVersion, writable }.
 // One store per primary key ({ primaryKey, unsafe: true }) in a temporary
 // folder, removed before exiting.
 const fs = require('fs')
@@ -38,7 +41,9 @@ async function main() {
         stores.set(c.primaryKey, store)
       }
       let session = store
-      for (const ns of c.namespaces || []) session = session.namespace(ns)
+      const opts = c.manifestVersion ? { manifestVersion: c.manifestVersion } : undefined
+      for (const ns of c.namespaces || []) session = session.namespace(ns, opts)
+      if (opts && session === store) session = store.session(opts)
       const name = c.nameHex !== undefined ? Buffer.from(c.nameHex, 'hex') : c.name
       const kp = await session.createKeyPair(name)
       const res = { namespace: hex(session.ns), publicKey: hex(kp.publicKey), core: null }
@@ -49,7 +54,8 @@ async function main() {
           key: hex(core.key),
           discoveryKey: hex(core.discoveryKey),
           publicKey: hex(core.keyPair.publicKey),
-          manifestVersion: core.manifest.version
+          manifestVersion: core.manifest.version,
+          writable: core.writable
         }
         await core.close()
       }
