@@ -130,8 +130,7 @@ func (rep *Replication) run(stream io.ReadWriteCloser, isInitiator bool) {
 // so that no channel the peer opens at once is rejected for lack of a
 // handler. It returns nil when the stream was closed meanwhile.
 func (rep *Replication) start(rs hypercore.ReplicationStream) *protomux.Mux {
-	g := newGate(rs)
-	mux := protomux.New(g, nil)
+	mux := protomux.New(rs, &protomux.Options{DeferRead: true})
 	mux.Pair(protocol, nil, func(id []byte) { rep.onDiscoveryKey(mux, id) })
 
 	rep.mu.Lock()
@@ -162,7 +161,7 @@ func (rep *Replication) start(rs hypercore.ReplicationStream) *protomux.Mux {
 	}
 	mux.Uncork()
 	close(rep.opened)
-	g.open()
+	mux.Start()
 	return mux
 }
 
@@ -334,36 +333,4 @@ func (rep *Replication) Mux() *protomux.Mux {
 	rep.mu.Lock()
 	defer rep.mu.Unlock()
 	return rep.mux
-}
-
-// gate is a protomux.Stream that delivers nothing until it is opened, so
-// that the mux a stream is given to is set up (pair functions, corked
-// channel opens) before it handles the first frame from the peer.
-type gate struct {
-	hypercore.ReplicationStream
-	ready     chan struct{} // closed by open
-	closed    chan struct{} // closed by Close
-	closeOnce sync.Once
-}
-
-func newGate(rs hypercore.ReplicationStream) *gate {
-	return &gate{ReplicationStream: rs, ready: make(chan struct{}), closed: make(chan struct{})}
-}
-
-func (g *gate) open() { close(g.ready) }
-
-// ReadMessage waits for the gate to open, then reads from the stream.
-func (g *gate) ReadMessage() ([]byte, error) {
-	select {
-	case <-g.ready:
-	case <-g.closed:
-		return nil, net.ErrClosed
-	}
-	return g.ReplicationStream.ReadMessage()
-}
-
-// Close closes the stream and releases a ReadMessage waiting for open.
-func (g *gate) Close() error {
-	g.closeOnce.Do(func() { close(g.closed) })
-	return g.ReplicationStream.Close()
 }

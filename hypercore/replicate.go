@@ -32,10 +32,14 @@ func (c *Core) Replicate(s ReplicationStream) (*protomux.Mux, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	mux := protomux.New(s, nil)
+	// The mux reads nothing until the channel is attached, so a peer's
+	// open that is already on the wire pairs with it instead of being
+	// rejected for want of a handler.
+	mux := protomux.New(s, &protomux.Options{DeferRead: true})
 	if err := c.Attach(mux, s.HandshakeHash(), s.IsInitiator()); err != nil {
 		return nil, errors.Join(err, mux.Close())
 	}
+	mux.Start()
 	return mux, nil
 }
 

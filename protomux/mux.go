@@ -41,6 +41,14 @@ type Options struct {
 	// Drained reports false and WaitDrained waits. Sends are never refused
 	// above it. Default 256 KiB.
 	HighWaterMark int
+
+	// DeferRead makes New start the mux without reading from the stream:
+	// nothing is received until Start is called. A caller that must create
+	// channels and register Pair functions before the remote's first frame
+	// is handled (corestore, a core's Replicate) sets it, so that an open
+	// sent by the remote at once is not rejected for want of a handler.
+	// Default false: New starts reading at once.
+	DeferRead bool
 }
 
 const defaultHighWaterMark = 256 << 10
@@ -61,6 +69,8 @@ type Mux struct {
 	hwm    int
 
 	readerDone chan struct{} // closed when the reader has returned
+	start      chan struct{} // closed when the reader may read (Start)
+	startOnce  sync.Once
 	writerDone chan struct{} // closed when the writer has returned
 	wake       chan struct{} // cap 1: tasks were queued
 	unpause    chan struct{} // cap 1: buffered went down
@@ -145,6 +155,7 @@ func New(stream Stream, opts *Options) *Mux {
 		stream:     stream,
 		hwm:        defaultHighWaterMark,
 		readerDone: make(chan struct{}),
+		start:      make(chan struct{}),
 		unpause:    make(chan struct{}, 1),
 		writerDone: make(chan struct{}),
 		wake:       make(chan struct{}, 1),
@@ -160,11 +171,18 @@ func New(stream Stream, opts *Options) *Mux {
 	if opts != nil && opts.HighWaterMark > 0 {
 		m.hwm = opts.HighWaterMark
 	}
+	if opts == nil || !opts.DeferRead {
+		m.Start()
+	}
 	go m.reader()
 	go m.writer()
 	go m.taskLoop()
 	return m
 }
+
+// Start lets the mux read from its stream. It is needed only after New with
+// Options.DeferRead; calling it again, or after the mux ended, does nothing.
+func (m *Mux) Start() { m.startOnce.Do(func() { close(m.start) }) }
 
 // Stream returns the stream the mux runs on.
 func (m *Mux) Stream() Stream { return m.stream }
@@ -444,6 +462,11 @@ func (m *Mux) postLocked(task func() error) {
 // reader reads frames and handles each before reading the next.
 func (m *Mux) reader() {
 	defer close(m.readerDone)
+	select {
+	case <-m.start:
+	case <-m.closing:
+		return
+	}
 	for {
 		if !m.waitUnpaused() {
 			return

@@ -37,25 +37,14 @@ func muxPair(t *testing.T) (a, b *Mux) {
 }
 
 // gatedPair returns two muxes connected by a Pipe that read nothing until
-// release is called, so that channels opened on both sides before it pair
-// without either side rejecting the other's open first.
+// release is called (Options.DeferRead), so that channels opened on both
+// sides before it pair without either side rejecting the other's open first.
 func gatedPair(t *testing.T) (a, b *Mux, release func()) {
 	sa, sb := Pipe()
-	gate := make(chan struct{})
-	a, b = New(gatedStream{sa, gate}, nil), New(gatedStream{sb, gate}, nil)
+	opts := &Options{DeferRead: true}
+	a, b = New(sa, opts), New(sb, opts)
 	t.Cleanup(func() { a.Close(); b.Close() })
-	var once sync.Once
-	return a, b, func() { once.Do(func() { close(gate) }) }
-}
-
-type gatedStream struct {
-	Stream
-	gate chan struct{}
-}
-
-func (g gatedStream) ReadMessage() ([]byte, error) {
-	<-g.gate
-	return g.Stream.ReadMessage()
+	return a, b, func() { a.Start(); b.Start() }
 }
 
 // rawMux returns a mux and the other end of its stream, for tests that
@@ -355,6 +344,45 @@ func TestPairOnDemand(t *testing.T) {
 	if a.Opened("test", []byte("key")) {
 		t.Fatal("rejected channel still opened")
 	}
+}
+
+// TestDeferRead registers a Pair function after New but before Start: the
+// remote's open, already on the wire, pairs instead of being rejected.
+func TestDeferRead(t *testing.T) {
+	sa, sb := Pipe()
+	a, b := New(sa, nil), New(sb, &Options{DeferRead: true})
+	t.Cleanup(func() { a.Close(); b.Close() })
+	evA, evB := newEvents(), newEvents()
+	ca, _, _ := testChannel(t, a, "a", []byte("key"), evA)
+	ca.Open([]byte("hello"))
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b.Pair("test", nil, func(id []byte) {
+		evB.add("pair %x", id)
+		ch, _, _ := testChannel(t, b, "b", id, evB)
+		ch.Open(nil)
+	})
+	evB.none(t)
+	b.Start()
+	b.Start() // idempotent
+	evB.expect(t, "pair 6b6579", `b open "hello"`)
+	evA.expect(t, `a open ""`)
+}
+
+// TestDeferReadClose closes a mux that never started reading.
+func TestDeferReadClose(t *testing.T) {
+	sa, sb := Pipe()
+	defer sb.Close()
+	m := New(sa, &Options{DeferRead: true})
+	done := make(chan struct{})
+	go func() { m.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(waitTimeout):
+		t.Fatal("Close of an unstarted mux hangs")
+	}
+	m.Start() // after the end: does nothing
 }
 
 // TestPairOpenLater pairs a remote open with a channel that is opened after
