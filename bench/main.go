@@ -7,7 +7,9 @@
 //
 // Each workload measures a rate (higher is better) on both sides: the Go side
 // in this process, the JS side in a node process running a script under
-// bench/js/ that prints one JSON line {"value": <rate>}. The ratio is Go/JS.
+// bench/js/ that prints one JSON line {"value": <rate>}. The ratio is Go/JS,
+// or JS/Go for a workload where lower is better (peak memory), so a ratio
+// above 1 always favours Go.
 // The JS reference must be installed in interop/node_modules (`make test`
 // or `npm ci` in interop/ does it).
 package main
@@ -26,11 +28,14 @@ import (
 
 // workload is one measurement taken on both sides.
 type workload struct {
-	name  string  // what is measured, e.g. "cenc: encode+decode request message"
-	unit  string  // unit of both figures, a rate such as "msgs/s" or "MB/s"
-	goal  float64 // the Go/JS ratio the project aims for; 0 if none
-	goRun func(ctx context.Context) (float64, error)
-	jsRun func(ctx context.Context) (float64, error)
+	name string  // what is measured, e.g. "cenc: encode+decode request message"
+	unit string  // unit of both figures, a rate such as "msgs/s" or "MB/s"
+	goal float64 // the Go/JS ratio the project aims for; 0 if none
+	// lowerIsBetter marks a cost (such as peak memory) rather than a rate:
+	// its ratio is JS/Go.
+	lowerIsBetter bool
+	goRun         func(ctx context.Context) (float64, error)
+	jsRun         func(ctx context.Context) (float64, error)
 }
 
 var workloads []workload
@@ -46,7 +51,9 @@ type result struct {
 	JS    float64 `json:"js"`
 	Ratio float64 `json:"ratio"`
 	Goal  float64 `json:"goal,omitempty"`
-	Error string  `json:"error,omitempty"`
+	// LowerIsBetter: Ratio is JS/Go.
+	LowerIsBetter bool   `json:"lowerIsBetter,omitempty"`
+	Error         string `json:"error,omitempty"`
 }
 
 func main() {
@@ -96,7 +103,7 @@ func run(ctx context.Context, filter string, asJSON bool) error {
 }
 
 func measure(ctx context.Context, w workload) result {
-	r := result{Name: w.name, Unit: w.unit, Goal: w.goal}
+	r := result{Name: w.name, Unit: w.unit, Goal: w.goal, LowerIsBetter: w.lowerIsBetter}
 	var err error
 	if r.JS, err = w.jsRun(ctx); err != nil {
 		r.Error = "js: " + err.Error()
@@ -106,7 +113,10 @@ func measure(ctx context.Context, w workload) result {
 		r.Error = "go: " + err.Error()
 		return r
 	}
-	if r.JS > 0 {
+	switch {
+	case w.lowerIsBetter && r.Go > 0:
+		r.Ratio = r.JS / r.Go
+	case !w.lowerIsBetter && r.JS > 0:
 		r.Ratio = r.Go / r.JS
 	}
 	return r
@@ -114,7 +124,7 @@ func measure(ctx context.Context, w workload) result {
 
 func printTable(results []result) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tunit\tGo\tJS\tGo/JS\tgoal\t")
+	fmt.Fprintln(tw, "workload\tunit\tGo\tJS\tGo/JS (JS/Go*)\tgoal\t")
 	for _, r := range results {
 		if r.Error != "" {
 			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t%s\t\n", r.Name, r.Unit, r.Error)
@@ -124,7 +134,11 @@ func printTable(results []result) {
 		if r.Goal > 0 {
 			goal = fmt.Sprintf("≥%.0fx", r.Goal)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2fx\t%s\t\n", r.Name, r.Unit, figure(r.Go), figure(r.JS), r.Ratio, goal)
+		mark := ""
+		if r.LowerIsBetter {
+			mark = "*"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2fx%s\t%s\t\n", r.Name, r.Unit, figure(r.Go), figure(r.JS), r.Ratio, mark, goal)
 	}
 	tw.Flush()
 }
