@@ -1,12 +1,21 @@
 // Package hyperdrive is a peer-to-peer file system: file metadata in a
 // hyperbee, file contents in hyperblobs, wire- and format-compatible with the
-// JavaScript module hyperdrive 13.3.4.
+// JavaScript module hyperdrive 13.3.4. A drive written in Go reads in JS and
+// the reverse, block for block.
 //
-// The package is in progress. This file holds the types every drive shares
-// (an [Entry] and its [EntryValue] and [BlobID], the options of the drive
-// calls, and the path rules of [NormalizePath] and [ResolvePath]), so that
-// localdrive (a drive over a folder) and mirrordrive (copying one drive into
-// another) speak the same language as the hyperdrive to come.
+// [New] opens a drive on a store (a *hypercore.Store, or a corestore, whose
+// "db" key pair a new drive takes, as JS does); the blobs core is found as
+// JS finds it (the header's contentFeed, else [ContentManifest]). A [Drive]
+// has the JS calls in Go form (Put, Get, Entry, Del, List, Readdir, Symlink,
+// read and write streams, Batch, Checkout, Diff, Download, Clear), satisfies
+// mirrordrive.Drive, and [Drive.FS] gives a snapshot as an io/fs.FS that
+// http.FileServerFS serves with range requests.
+//
+// This file holds the types every drive shares (an [Entry] and its
+// [EntryValue] and [BlobID], the options of the drive calls, and the path
+// rules of [NormalizePath] and [ResolvePath]), so that localdrive and
+// mirrordrive speak the same language. Not yet done: Purge, writing to
+// compat (manifest version 0) drives, watch and monitors.
 //
 // # Entries
 //
