@@ -265,3 +265,23 @@ func signerManifest(pk hcrypto.PublicKey, version int) *hypercore.Manifest {
 	m.Version = version
 	return m
 }
+
+// Open opens a core from hypercore options (a key, a key pair, a manifest,
+// an encryption key) in the store's database, creating it if needed, and
+// returns a session of it that the store tracks and replicates as it does
+// the cores of [Store.Get]. It is JS store.get({ key, keyPair, manifest })
+// and makes a Store usable where a hypercore opener is asked for
+// (hyperdrive.Store): a drive opens its blobs core by manifest and key pair.
+func (s *Store) Open(ctx context.Context, opts *hypercore.Options) (*hypercore.Core, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	c, err := s.r.hs.Open(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return s.track(c)
+}

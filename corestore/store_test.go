@@ -535,3 +535,31 @@ func TestReplicateSecretStream(t *testing.T) {
 		t.Fatal("no mux on an open stream")
 	}
 }
+
+// TestOpenWithKeyPair opens a core from a manifest and key pair (JS
+// store.get({ manifest, keyPair })): it is writable, and a later Get by
+// key finds it writable again, because its key pair is stored with it.
+func TestOpenWithKeyPair(t *testing.T) {
+	ctx := ctxT(t, 10*time.Second)
+	s := memStore(t, nil)
+	kp := s.CreateKeyPair("blobs")
+	m := hypercore.DefaultManifest(kp.PublicKey)
+	c, err := s.Open(ctx, &hypercore.Options{KeyPair: &kp, Manifest: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Writable() {
+		t.Fatal("core opened with its key pair is not writable")
+	}
+	if got, want := c.Key(), hypercore.Key(m.Hash()); got != want {
+		t.Fatalf("key %s, want the manifest hash %s", got, want)
+	}
+	appendN(t, c, "x", 3)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := mustGet(t, s, Key(hypercore.Key(m.Hash())), &GetOptions{NoCreate: true})
+	if !again.Writable() || again.Length() != 3 {
+		t.Fatalf("reopened by key: writable %v, length %d; want true, 3", again.Writable(), again.Length())
+	}
+}
