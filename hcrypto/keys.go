@@ -109,6 +109,16 @@ func (kp *KeyPair) Validate() bool {
 	return subtle.ConstantTimeCompare(want.PublicKey[:], kp.PublicKey[:]) == 1
 }
 
+// Sign returns the detached Ed25519 signature of message by the key pair's
+// secret key; it equals Sign(kp.SecretKey, message). Prefer it for a key pair
+// that signs again and again (a core's writer): crypto/ed25519 keeps the
+// expanded form of a private key by its address, and a key pair that stays
+// in one place keeps that address, where Sign's by-value key is a new copy
+// every call and is expanded again.
+func (kp *KeyPair) Sign(message []byte) [SignatureSize]byte {
+	return [SignatureSize]byte(ed25519.Sign(kp.SecretKey[:], message))
+}
+
 // Sign returns the detached Ed25519 signature of message by sk
 // (hypercore-crypto sign, libsodium crypto_sign_detached). Signing is
 // deterministic: JS and Go sign a message to the same bytes.

@@ -193,7 +193,7 @@ func (v *verifier) sign(t *signedTree, kp *hcrypto.KeyPair) ([]byte, error) {
 		if s.PublicKey != kp.PublicKey {
 			continue
 		}
-		sig := hcrypto.Sign(kp.SecretKey, v.signable(t, s))
+		sig := kp.Sign(v.signable(t, s))
 		if len(v.manifest.Signers) != 1 || v.version == 0 {
 			return sig[:], nil
 		}

@@ -2,7 +2,10 @@ package merkle
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gopear/gopear/flattree"
 	"github.com/gopear/gopear/hcrypto"
@@ -129,11 +132,77 @@ func (b *Batch) Get(index uint64) (hcrypto.Node, bool, error) {
 // Append adds blocks to the end of the tree: their leaves, and each parent
 // that completes a perfect subtree, become new nodes and the roots are
 // merged accordingly.
+//
+// Large appends hash their leaves on several goroutines (see leafHashes);
+// the nodes, and their order, are the same either way.
 func (b *Batch) Append(blocks ...[]byte) {
-	for _, data := range blocks {
+	// Each block adds a leaf, and each merge a parent and one root less.
+	b.nodes = slices.Grow(b.nodes, 2*len(blocks)+len(b.roots))
+	b.roots = slices.Grow(b.roots, 1)
+	hashes := leafHashes(blocks)
+	for i, data := range blocks {
 		head := 2 * b.length
-		b.appendRoot(leafNode(head, data), flattree.NewIterator(head))
+		n := hcrypto.Node{Index: head, Size: uint64(len(data))}
+		if hashes != nil {
+			n.Hash = hashes[i]
+		} else {
+			n.Hash = hcrypto.LeafHash(data)
+		}
+		b.appendRoot(n, flattree.NewIterator(head))
 	}
+}
+
+const (
+	// parallelHashMin is the number of bytes from which Append hashes
+	// leaves in parallel: below it, starting goroutines costs more than
+	// hashing (BLAKE2b runs at about 1 byte per ns).
+	parallelHashMin = 32 << 10
+	// hashChunk is about how many bytes of blocks a hashing goroutine
+	// claims at a time.
+	hashChunk = 8 << 10
+)
+
+// leafHashes returns the leaf hashes of blocks, computed by up to
+// GOMAXPROCS goroutines (the caller's among them) that claim runs of
+// blocks in turn, or nil when the blocks are too few or too small for that
+// to pay off (the caller hashes them). Each hash lands at its block's
+// position, so the result does not depend on the scheduling. Every
+// goroutine it starts has finished when it returns.
+func leafHashes(blocks [][]byte) [][32]byte {
+	workers := min(runtime.GOMAXPROCS(0), len(blocks))
+	if workers < 2 {
+		return nil
+	}
+	total := 0
+	for _, d := range blocks {
+		total += len(d)
+	}
+	if total < parallelHashMin {
+		return nil
+	}
+	step := max(1, hashChunk*len(blocks)/total)
+	workers = min(workers, (len(blocks)+step-1)/step)
+	hashes := make([][32]byte, len(blocks))
+	var next atomic.Int64
+	work := func() {
+		for {
+			end := int(next.Add(int64(step)))
+			start := end - step
+			if start >= len(blocks) {
+				return
+			}
+			for i := start; i < min(end, len(blocks)); i++ {
+				hashes[i] = hcrypto.LeafHash(blocks[i])
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	return hashes
 }
 
 // appendRoot adds n, a complete subtree starting right after the batch's

@@ -22,6 +22,11 @@ type Batch struct {
 	err error
 	key []byte // scratch for keys
 	val []byte // scratch for encoded records
+
+	// The scratch slices start in these, so that a batch of fixed-size
+	// keys and small records (an append) allocates none.
+	keyArr [indexKeyLen]byte
+	valArr [160]byte
 }
 
 func (b *Batch) ok() bool {

@@ -9,7 +9,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -67,7 +69,7 @@ func TestCrashClone(t *testing.T) {
 			}
 			var clones, between int
 			for round := range rounds {
-				c, b := crashCloneRound(t, uint64(round), noSync)
+				c, b := crashCloneRound(t, uint64(round), noSync, false)
 				clones, between = clones+c, between+b
 			}
 			t.Logf("%d rounds, %d crash clones verified, %d of them taken while a batch was committing", rounds, clones, between)
@@ -75,9 +77,34 @@ func TestCrashClone(t *testing.T) {
 	}
 }
 
+// TestCrashCloneFlushes is TestCrashClone with the memtable flushed every
+// few batches, so that crash clones catch sstables and blob files (value
+// separation: blocks and bitfield pages of 512 bytes and more) being
+// written and installed, not only the WAL.
+func TestCrashCloneFlushes(t *testing.T) {
+	for _, noSync := range []bool{false, true} {
+		t.Run(fmt.Sprintf("nosync=%v", noSync), func(t *testing.T) {
+			rounds := 6
+			if raceEnabled || testing.Short() {
+				rounds = 2
+			}
+			if *long {
+				rounds = 100
+			}
+			var clones int
+			for round := range rounds {
+				c, _ := crashCloneRound(t, 1000+uint64(round), noSync, true)
+				clones += c
+			}
+			t.Logf("%d rounds, %d crash clones verified", rounds, clones)
+		})
+	}
+}
+
 // crashCloneRound runs one sequence and returns how many clones it checked
 // and how many of those were taken while a commit was in flight.
-func crashCloneRound(t *testing.T, seed uint64, noSync bool) (clones, between int) {
+// With flush, the writer flushes the memtable after every few batches.
+func crashCloneRound(t *testing.T, seed uint64, noSync, flush bool) (clones, between int) {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	fs := vfs.NewCrashableMem()
 	db, err := Open("db", &Options{FS: fs, NoSync: noSync})
@@ -105,6 +132,9 @@ func crashCloneRound(t *testing.T, seed uint64, noSync bool) (clones, between in
 				err = a.truncate(wrng.Uint64N(a.head.Length)) // always cuts something
 			} else {
 				err = a.append(1 + wrng.IntN(40))
+			}
+			if err == nil && flush && k%5 == 0 {
+				err = db.pdb.Flush()
 			}
 			if err != nil {
 				done <- err
@@ -143,6 +173,15 @@ func crashCloneRound(t *testing.T, seed uint64, noSync bool) (clones, between in
 			between++
 		}
 		taken = append(taken, clone{c, lo, hi})
+	}
+	if flush {
+		names, err := fs.List("db")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(names, func(n string) bool { return strings.HasSuffix(n, ".blob") }) {
+			t.Fatalf("seed %d: flushes wrote no blob file (value separation is off?): %v", seed, names)
+		}
 	}
 	for _, c := range taken {
 		cdb, err := Open("db", &Options{FS: c.fs})

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -79,6 +80,25 @@ type DB struct {
 
 const closingBit = 1 << 63
 
+// valueSeparation is the value separation policy of every DB: values of
+// at least 512 bytes (blocks, in practice, and bitfield pages) are written
+// to blob files when a memtable is flushed, and later compactions move
+// only their references instead of rewriting them. Blocks are most of
+// what a store holds and are never changed in place, so this cuts the
+// store's write amplification, and the CPU that flushes and compactions
+// take from appends (about a tenth of the CPU of an append-only workload
+// of 1 KiB blocks). A blob file is rewritten once a fifth of it is garbage
+// (truncated or cleared blocks) and it is at least five minutes old.
+func valueSeparation() pebble.ValueSeparationPolicy {
+	return pebble.ValueSeparationPolicy{
+		Enabled:               true,
+		MinimumSize:           512,
+		MaxBlobReferenceDepth: 10,
+		RewriteMinimumAge:     5 * time.Minute,
+		TargetGarbageRatio:    0.2,
+	}
+}
+
 // Open opens the database in dir, creating it if it does not exist.
 func Open(dir string, opts *Options) (*DB, error) {
 	if opts == nil {
@@ -100,6 +120,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if po.CacheSize == 0 {
 		po.CacheSize = 32 << 20
 	}
+	po.Experimental.ValueSeparationPolicy = valueSeparation
 	pdb, err := pebble.Open(dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
@@ -382,7 +403,9 @@ func (db *DB) NewBatch() *Batch {
 		return &Batch{db: db, err: ErrClosed}
 	}
 	defer db.release()
-	return &Batch{db: db, b: db.pdb.NewBatch()}
+	b := &Batch{db: db, b: db.pdb.NewBatch()}
+	b.key, b.val = b.keyArr[:0], b.valArr[:0]
+	return b
 }
 
 // Snapshot is a read-only, point-in-time view of the DB: cores read
