@@ -74,9 +74,9 @@ type CASFunc func(prev, next Entry) bool
 // snapshots).
 type shared struct {
 	core          Core
-	lock          chan struct{} // the write lock (JS mutexify lock), held by a send
-	cache         blockCache
-	keys          keyCache
+	lock          chan struct{}    // the write lock (JS mutexify lock), held by a send
+	cache         seqCache[*block] // decoded blocks
+	keys          seqCache[[]byte] // their keys
 	metadata      *Metadata
 	readonly      bool
 	skipUnchanged bool

@@ -112,58 +112,74 @@ func (b *block) hasKey(seq uint64) (bool, error) {
 	return false, nil
 }
 
-// blockCache holds decoded blocks by seq, for one fork of the core, up to
-// a budget of bytes. When full it evicts an eighth of its blocks at random
-// (Go's map order), which is cheap and keeps no bookkeeping on the hot
-// path.
-type blockCache struct {
+// seqCache holds values by seq, for one fork of the core, up to a budget
+// of bytes. When full it evicts an eighth of its values at random (Go's
+// map order), which is cheap and keeps no bookkeeping on the hot path.
+// The bee keeps two: decoded blocks, and their keys apart, because the
+// binary searches of every read and write load keys far more often than
+// whole blocks, and keys are small.
+type seqCache[V any] struct {
 	mu     sync.Mutex
 	budget int // bytes; 0 or less: no cache
 	size   int
 	fork   uint64
-	blocks map[uint64]*block
+	items  map[uint64]cached[V]
 }
 
-// blockOverhead approximates what a cached block costs beside its bytes.
-const blockOverhead = 256
+// cached is a value of a seqCache with its cost in bytes.
+type cached[V any] struct {
+	v    V
+	cost int
+}
+
+// blockOverhead approximates what a cached block costs beside its bytes;
+// keyOverhead what a cached key does.
+const (
+	blockOverhead = 256
+	keyOverhead   = 64
+)
 
 func blockCost(b *block) int {
 	return blockOverhead + len(b.key) + len(b.value) + len(b.index)
 }
 
-func (c *blockCache) get(seq, fork uint64) *block {
+func (c *seqCache[V]) get(seq, fork uint64) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if fork != c.fork {
-		return nil
+		var zero V
+		return zero, false
 	}
-	return c.blocks[seq]
+	it, ok := c.items[seq]
+	return it.v, ok
 }
 
-func (c *blockCache) put(b *block, fork uint64) {
+// put keeps v, which must not be changed afterwards, at a cost of cost
+// bytes.
+func (c *seqCache[V]) put(seq uint64, v V, cost int, fork uint64) {
 	if c.budget <= 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if fork != c.fork {
-		clear(c.blocks)
+		clear(c.items)
 		c.size = 0
 		c.fork = fork
 	}
-	if c.blocks == nil {
-		c.blocks = make(map[uint64]*block)
+	if c.items == nil {
+		c.items = make(map[uint64]cached[V])
 	}
-	if old, ok := c.blocks[b.seq]; ok {
-		c.size -= blockCost(old)
+	if old, ok := c.items[seq]; ok {
+		c.size -= old.cost
 	}
-	c.blocks[b.seq] = b
-	c.size += blockCost(b)
+	c.items[seq] = cached[V]{v, cost}
+	c.size += cost
 	if c.size > c.budget {
-		n := len(c.blocks)/8 + 1
-		for k, v := range c.blocks {
-			delete(c.blocks, k)
-			c.size -= blockCost(v)
+		n := len(c.items)/8 + 1
+		for k, it := range c.items {
+			delete(c.items, k)
+			c.size -= it.cost
 			if n--; n <= 0 {
 				break
 			}
@@ -171,71 +187,9 @@ func (c *blockCache) put(b *block, fork uint64) {
 	}
 }
 
-func (c *blockCache) drop() {
+func (c *seqCache[V]) drop() {
 	c.mu.Lock()
-	clear(c.blocks)
-	c.size = 0
-	c.mu.Unlock()
-}
-
-// keyCache holds the keys of blocks by seq: the binary searches of every
-// read and write load keys far more often than whole blocks, and keys are
-// small. Same policy as blockCache.
-type keyCache struct {
-	mu     sync.Mutex
-	budget int
-	size   int
-	fork   uint64
-	keys   map[uint64][]byte
-}
-
-const keyOverhead = 64
-
-func (c *keyCache) get(seq, fork uint64) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if fork != c.fork {
-		return nil, false
-	}
-	k, ok := c.keys[seq]
-	return k, ok
-}
-
-// put keeps key, which must not be changed afterwards.
-func (c *keyCache) put(seq uint64, key []byte, fork uint64) {
-	if c.budget <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if fork != c.fork {
-		clear(c.keys)
-		c.size = 0
-		c.fork = fork
-	}
-	if c.keys == nil {
-		c.keys = make(map[uint64][]byte)
-	}
-	if old, ok := c.keys[seq]; ok {
-		c.size -= keyOverhead + len(old)
-	}
-	c.keys[seq] = key
-	c.size += keyOverhead + len(key)
-	if c.size > c.budget {
-		n := len(c.keys)/8 + 1
-		for k, v := range c.keys {
-			delete(c.keys, k)
-			c.size -= keyOverhead + len(v)
-			if n--; n <= 0 {
-				break
-			}
-		}
-	}
-}
-
-func (c *keyCache) drop() {
-	c.mu.Lock()
-	clear(c.keys)
+	clear(c.items)
 	c.size = 0
 	c.mu.Unlock()
 }
@@ -263,7 +217,7 @@ func coreFork(c Core) uint64 {
 // loadBlock returns the decoded block seq, from the cache or the core.
 // fork is the core's fork as the caller last saw it.
 func (sh *shared) loadBlock(ctx context.Context, seq, fork uint64) (*block, error) {
-	if b := sh.cache.get(seq, fork); b != nil {
+	if b, ok := sh.cache.get(seq, fork); ok {
 		return b, nil
 	}
 	if seq == 0 {
@@ -287,8 +241,9 @@ func (sh *shared) loadBlock(ctx context.Context, seq, fork uint64) (*block, erro
 // cacheBlock keeps b, and a copy of its key (which must not pin a large
 // block in memory).
 func (sh *shared) cacheBlock(b *block, fork uint64) {
-	sh.cache.put(b, fork)
-	sh.keys.put(b.seq, bytes.Clone(b.key), fork)
+	sh.cache.put(b.seq, b, blockCost(b), fork)
+	key := bytes.Clone(b.key)
+	sh.keys.put(b.seq, key, keyOverhead+len(key), fork)
 }
 
 func newBlock(seq uint64, raw []byte) (*block, error) {

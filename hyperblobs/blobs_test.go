@@ -14,7 +14,7 @@ import (
 )
 
 // gen is the test content, the same function as gen in
-// interop/hyperblobs/blobs.js: "mix" varies every byte, "repeat" fills
+// interop/lib/bytes.js: "mix" varies every byte, "repeat" fills
 // block k of the blob with k%3 (+seed), so dedup finds repeats.
 func gen(pattern string, seed, size, blockSize int) []byte {
 	b := make([]byte, size)

@@ -47,19 +47,11 @@ func (b *Batch) Put(ctx context.Context, name string, data []byte, opts *PutOpti
 	if err := b.d.checkWritable(); err != nil {
 		return err
 	}
-	if opts == nil {
-		opts = &PutOptions{}
-	}
-	blobs, err := b.d.getBlobs(ctx, false)
+	v, err := b.d.putBlob(ctx, data, opts)
 	if err != nil {
 		return err
 	}
-	id, err := blobs.Put(ctx, data, nil)
-	if err != nil {
-		return err
-	}
-	blob := BlobID(id)
-	return b.putValue(ctx, name, EntryValue{Executable: opts.Executable, Blob: &blob, Metadata: opts.Metadata})
+	return b.putValue(ctx, name, v)
 }
 
 // PutEntry writes an entry value as it is.

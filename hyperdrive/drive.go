@@ -405,19 +405,30 @@ func (d *Drive) Put(ctx context.Context, name string, data []byte, opts *PutOpti
 	if err != nil {
 		return err
 	}
+	v, err := d.putBlob(ctx, data, opts)
+	if err != nil {
+		return err
+	}
+	return d.putValue(ctx, p, v)
+}
+
+// putBlob writes data to the blobs core and returns the entry value of a
+// file with that content and opts (nil for none); Put and Batch.Put then
+// write the entry.
+func (d *Drive) putBlob(ctx context.Context, data []byte, opts *PutOptions) (EntryValue, error) {
 	if opts == nil {
 		opts = &PutOptions{}
 	}
 	blobs, err := d.getBlobs(ctx, false)
 	if err != nil {
-		return err
+		return EntryValue{}, err
 	}
 	id, err := blobs.Put(ctx, data, nil)
 	if err != nil {
-		return err
+		return EntryValue{}, err
 	}
 	blob := BlobID(id)
-	return d.putValue(ctx, p, EntryValue{Executable: opts.Executable, Blob: &blob, Metadata: opts.Metadata})
+	return EntryValue{Executable: opts.Executable, Blob: &blob, Metadata: opts.Metadata}, nil
 }
 
 // PutEntry writes an entry value as it is, without content (JS putEntry).

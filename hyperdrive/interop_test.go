@@ -55,7 +55,7 @@ type step struct {
 
 func u(v uint64) *uint64 { return &v }
 
-// gen is the content of interop/hyperdrive/drive.js.
+// gen is gen of interop/lib/bytes.js: the content drive.js writes.
 func gen(pattern string, seed, size int) []byte {
 	b := make([]byte, size)
 	for j := range b {

@@ -15,38 +15,15 @@
 //       to the peer's version, mirrored into the folder dir with
 //       mirror-drive and localdrive: { version, count }
 //   { op: 'close' }   closes everything and exits
-const Corestore = require('corestore')
 const Hyperdrive = require('hyperdrive')
 const Localdrive = require('localdrive')
 const MirrorDrive = require('mirror-drive')
-const net = require('net')
-const fs = require('fs')
-const os = require('os')
-const path = require('path')
-const readline = require('readline')
+const { storePeer } = require('../lib/storepeer.js')
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gopear-drives-'))
-const out = (o) => process.stdout.write(JSON.stringify(o) + '\n')
-const closers = []
-let n = 0
+const { newStore, serve, dial, run } = storePeer('gopear-drives-')
 let seeded = null
 
-function replicate(store, socket, isInitiator) {
-  const s = store.replicate(isInitiator)
-  socket.pipe(s).pipe(socket)
-  s.on('error', () => {})
-  socket.on('error', () => {})
-  closers.push(() => socket.destroy())
-}
-
-async function newStore() {
-  const store = new Corestore(path.join(root, 'store' + n++))
-  await store.ready()
-  closers.push(() => store.close())
-  return store
-}
-
-const ops = {
+run({
   async seed({ files }) {
     const store = await newStore()
     const drive = new Hyperdrive(store)
@@ -56,10 +33,8 @@ const ops = {
       else await drive.put(f.path, Buffer.from(f.content || '', 'base64'), { executable: !!f.executable })
     }
     seeded = drive
-    const server = net.createServer((socket) => replicate(store, socket, false))
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-    closers.push(() => server.close())
-    return { key: drive.key.toString('hex'), port: server.address().port, version: drive.version }
+    const port = await serve(store)
+    return { key: drive.key.toString('hex'), port, version: drive.version }
   },
   async put({ path, content }) {
     await seeded.put(path, Buffer.from(content || '', 'base64'))
@@ -69,12 +44,7 @@ const ops = {
     const store = await newStore()
     const drive = new Hyperdrive(store, Buffer.from(key, 'hex'))
     await drive.ready()
-    const socket = net.connect(port, '127.0.0.1')
-    await new Promise((resolve, reject) => {
-      socket.once('connect', resolve)
-      socket.once('error', reject)
-    })
-    replicate(store, socket, true)
+    await dial(store, port)
     const deadline = Date.now() + 20000
     while (drive.core.peers.length === 0) {
       if (Date.now() > deadline) throw new Error('no peer')
@@ -85,27 +55,4 @@ const ops = {
     await mirror.done()
     return { version: drive.version, count: mirror.count }
   }
-}
-
-const rl = readline.createInterface({ input: process.stdin })
-let chain = Promise.resolve()
-rl.on('line', (line) => {
-  chain = chain.then(async () => {
-    const msg = JSON.parse(line)
-    if (msg.op === 'close') return finish()
-    try {
-      out(await ops[msg.op](msg))
-    } catch (err) {
-      out({ error: err.stack || String(err) })
-    }
-  })
 })
-rl.on('close', () => { chain = chain.then(finish) })
-
-async function finish() {
-  for (const c of closers.reverse()) {
-    try { await c() } catch {}
-  }
-  fs.rmSync(root, { recursive: true, force: true })
-  process.exit(0)
-}

@@ -6,8 +6,8 @@
 //       a new core with key pair crypto.keyPair(seed as 32 bytes of `seed`),
 //       then each put in order:
 //         { size, pattern, seed, blockSize?, chunks?, blockMap?, dedup? }
-//       the content is gen(pattern, seed, size, blockSize) (same function
-//       as the Go test); without chunks it is blobs.put(content, opts);
+//       the content is gen(pattern, seed, size, blockSize) (lib/bytes.js,
+//       the same function as the Go test); without chunks it is blobs.put(content, opts);
 //       with chunks (a list of sizes, cycled) it is written into
 //       createWriteStream(opts) one write() per chunk.
 //       answers { key, blocks: [b64], ids: [id], byteLength, reads: [b64|{error}] }
@@ -24,20 +24,10 @@ const crypto = require('hypercore-crypto')
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
+const { gen, writeChunks, readAll, appendAll } = require('../lib/bytes.js')
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gopear-blobs-'))
 let counter = 0
-
-// gen is the test content: 'mix' varies every byte, 'repeat' makes block k
-// of the blob all bytes (k % 3), so a dedup writer finds repeated blocks.
-function gen(pattern, seed, size, blockSize) {
-  const b = Buffer.alloc(size)
-  for (let j = 0; j < size; j++) {
-    if (pattern === 'repeat') b[j] = (Math.floor(j / blockSize) % 3) + seed
-    else b[j] = (seed * 31 + j * 7 + (j >>> 9)) & 0xff
-  }
-  return b
-}
 
 async function newCore(seed) {
   const core = new Hypercore(path.join(root, 'core' + counter++), {
@@ -45,12 +35,6 @@ async function newCore(seed) {
   })
   await core.ready()
   return core
-}
-
-async function readAll(stream) {
-  const bufs = []
-  for await (const b of stream) bufs.push(b)
-  return Buffer.concat(bufs)
 }
 
 async function doReads(blobs, reads, ids) {
@@ -89,17 +73,7 @@ async function write(req) {
       continue
     }
     const ws = blobs.createWriteStream(opts)
-    const done = new Promise((resolve, reject) => {
-      ws.once('error', reject)
-      ws.once('close', resolve)
-    })
-    for (let off = 0, k = 0; off < content.length; k++) {
-      const n = p.chunks[k % p.chunks.length]
-      ws.write(content.subarray(off, off + n))
-      off += n
-    }
-    ws.end()
-    await done
+    await writeChunks(ws, content, p.chunks)
     ids.push(ws.id)
   }
   const blocks = []
@@ -112,8 +86,7 @@ async function write(req) {
 
 async function read(req) {
   const core = await newCore(req.seed)
-  const raw = req.blocks.map((b) => Buffer.from(b, 'base64'))
-  for (let i = 0; i < raw.length; i += 256) await core.append(raw.slice(i, i + 256))
+  await appendAll(core, req.blocks)
   const blobs = new Hyperblobs(core)
   const reads = await doReads(blobs, req.reads, [])
   await core.close()

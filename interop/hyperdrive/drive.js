@@ -31,61 +31,12 @@ const crypto = require('hypercore-crypto')
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
+const { readAll, appendAll } = require('../lib/bytes.js')
+const { applyOp } = require('../lib/driveops.js')
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gopear-drive-'))
 
-// gen: the same test content as hyperblobs/blobs.js and the Go tests.
-function gen(pattern, seed, size, blockSize = 65536) {
-  const b = Buffer.alloc(size)
-  for (let j = 0; j < size; j++) {
-    if (pattern === 'repeat') b[j] = (Math.floor(j / blockSize) % 3) + seed
-    else b[j] = (seed * 31 + j * 7 + (j >>> 9)) & 0xff
-  }
-  return b
-}
-
 const node = (n) => (n ? { key: n.key, seq: n.seq, value: n.value } : null)
-
-async function applyOp(drive, op) {
-  const opts = {}
-  if (op.executable) opts.executable = true
-  if (op.metadata !== undefined) opts.metadata = op.metadata
-  switch (op.t) {
-    case 'put':
-      return drive.put(op.path, gen(op.pattern, op.seed || 0, op.size || 0), opts)
-    case 'stream': {
-      const content = gen(op.pattern, op.seed || 0, op.size || 0)
-      const ws = drive.createWriteStream(op.path, opts)
-      const done = new Promise((resolve, reject) => {
-        ws.once('error', reject)
-        ws.once('close', resolve)
-      })
-      for (let off = 0, k = 0; off < content.length; k++) {
-        const n = op.chunks[k % op.chunks.length]
-        ws.write(content.subarray(off, off + n))
-        off += n
-      }
-      ws.end()
-      return done
-    }
-    case 'symlink':
-      return drive.symlink(op.path, op.target, op.metadata !== undefined ? { metadata: op.metadata } : {})
-    case 'del':
-      return drive.del(op.path)
-    case 'batch': {
-      const b = drive.batch()
-      for (const o of op.ops) await applyOp(b, o)
-      return b.flush()
-    }
-  }
-  throw new Error('unknown op ' + op.t)
-}
-
-async function readAll(stream) {
-  const bufs = []
-  for await (const b of stream) bufs.push(b)
-  return Buffer.concat(bufs)
-}
 
 async function query(drive, q) {
   const d = q.version ? drive.checkout(q.version) : drive
@@ -190,11 +141,6 @@ async function read(req) {
   const res = { key: drive.key.toString('hex'), contentKey: drive.blobs.core.key.toString('hex'), answers }
   await drive.close()
   return res
-}
-
-async function appendAll(core, blocks) {
-  const raw = blocks.map((b) => Buffer.from(b, 'base64'))
-  for (let i = 0; i < raw.length; i += 256) await core.append(raw.slice(i, i + 256))
 }
 
 async function main() {

@@ -103,27 +103,9 @@ func (e *env) withDrive(ctx context.Context, arg string, writable bool, fn func(
 		}
 		return fn(ctx, d, nil)
 	}
-	s, err := e.openSession(ctx)
-	if err != nil {
-		return err
-	}
-	err = func() error {
-		d, err := s.openDrive(ctx, t.key, openOptions{writable: writable})
-		if err != nil {
-			return err
-		}
-		if !writable {
-			if ctx, err = s.fetch(ctx, d); err != nil {
-				return err
-			}
-		}
-		err = fn(ctx, d, d)
-		if err != nil && s.net != nil {
-			err = s.net.explain(ctx, err)
-		}
-		return err
-	}()
-	return errors.Join(err, s.close())
+	return e.withStoredDrive(ctx, t.key, openOptions{writable: writable}, !writable, func(ctx context.Context, _ *session, d *hyperdrive.Drive) error {
+		return fn(ctx, d, d)
+	})
 }
 
 // drivePath normalises a path argument as JS does (unix-path-resolve
@@ -463,16 +445,23 @@ func (e *env) withKeyDrive(ctx context.Context, arg string, fetch bool, fn func(
 	if err != nil {
 		return err
 	}
+	return e.withStoredDrive(ctx, key, openOptions{}, fetch && len(e.connect) > 0, fn)
+}
+
+// withStoredDrive opens the drive key in the storage with o and runs fn
+// on it, fetching it first (see session.fetch) if fetch is set. Errors
+// met with peers are explained, and the session is closed.
+func (e *env) withStoredDrive(ctx context.Context, key hypercore.Key, o openOptions, fetch bool, fn func(ctx context.Context, s *session, d *hyperdrive.Drive) error) error {
 	s, err := e.openSession(ctx)
 	if err != nil {
 		return err
 	}
 	err = func() error {
-		d, err := s.openDrive(ctx, key, openOptions{})
+		d, err := s.openDrive(ctx, key, o)
 		if err != nil {
 			return err
 		}
-		if fetch && len(e.connect) > 0 {
+		if fetch {
 			if ctx, err = s.fetch(ctx, d); err != nil {
 				return err
 			}
