@@ -61,6 +61,12 @@ type Options struct {
 
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+
+	// MemTableSize and CacheSize size the database's write buffer and
+	// block cache (see hypercore.StoreOptions); 0 means
+	// hypercore.DefaultMemTableSize and hypercore.DefaultCacheSize.
+	MemTableSize uint64
+	CacheSize    int64
 }
 
 // Store is a corestore: many hypercores in one database, the key pairs
@@ -123,7 +129,13 @@ func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 	if err := checkManifestVersion(opts.ManifestVersion); err != nil {
 		return nil, err
 	}
-	hs, err := hypercore.OpenStore(dir, &hypercore.StoreOptions{NoSync: opts.NoSync, FS: opts.FS, Logger: opts.Logger})
+	hs, err := hypercore.OpenStore(dir, &hypercore.StoreOptions{
+		NoSync:       opts.NoSync,
+		FS:           opts.FS,
+		Logger:       opts.Logger,
+		MemTableSize: opts.MemTableSize,
+		CacheSize:    opts.CacheSize,
+	})
 	if err != nil {
 		return nil, err
 	}

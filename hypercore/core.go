@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -81,6 +82,7 @@ type state struct {
 	mu       sync.RWMutex
 	header   storage.Header
 	tree     *merkle.Tree
+	nodes    *nodeCache // the tree's NodeReader; see nodeCache
 	bits     *bitfield.Bitfield
 	manifest *Manifest // nil while unknown
 	verifier *verifier // nil while the manifest is unknown
@@ -159,13 +161,22 @@ func loadState(s *Store, id identity, opts *Options, create bool) (*state, error
 
 	// The tree and the bitfield, as the last committed batch left them.
 	head, err := sc.Head()
+	empty := true
+	for _, err := range sc.Nodes(0, math.MaxUint64) {
+		if err != nil {
+			return nil, fmt.Errorf("hypercore: reading tree nodes: %w", err)
+		}
+		empty = false
+		break
+	}
+	st.nodes = newNodeCache(sc, empty)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		st.tree = merkle.New(sc)
+		st.tree = merkle.New(st.nodes)
 	case err != nil:
 		return nil, fmt.Errorf("hypercore: reading head: %w", err)
 	default:
-		if st.tree, err = merkle.Open(sc, head.Length, head.Fork, head.Signature); err != nil {
+		if st.tree, err = merkle.Open(st.nodes, head.Length, head.Fork, head.Signature); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
 		if st.tree.Hash() != head.RootHash || st.tree.ByteLength() != head.ByteLength {
@@ -374,10 +385,12 @@ func (st *state) commit(b *merkle.Batch, fill func(*storage.Batch), apply func()
 		writeChanges(sb, st.id, c)
 		fill(sb)
 		if err := sb.Commit(); err != nil {
+			st.nodes.reset()
 			return fmt.Errorf("hypercore: commit: %w", notFound(err))
 		}
 		// Commit moves the tree once this returns: do it under mu.
 		st.mu.Lock()
+		st.nodes.apply(c)
 		locked = true
 		return nil
 	})

@@ -7,6 +7,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/gopear/gopear/hcrypto"
+	"github.com/gopear/gopear/hypercore/internal/storage"
 )
 
 // MaxBlockSize is the largest block Append accepts: 15 MiB, hypercore's
@@ -61,6 +62,9 @@ type Options struct {
 	// FS is the file system the database lives on; nil means the disk.
 	// Tests use vfs.NewMem or vfs.NewCrashableMem.
 	FS vfs.FS
+	// MemTableSize and CacheSize: see [StoreOptions].
+	MemTableSize uint64
+	CacheSize    int64
 }
 
 // StoreOptions configures [OpenStore]. A nil *StoreOptions is valid and
@@ -72,7 +76,26 @@ type StoreOptions struct {
 	FS vfs.FS
 	// Logger receives diagnostics of the database; nil discards them.
 	Logger *slog.Logger
+	// MemTableSize is the size in bytes of the database's write buffer
+	// (Pebble memtable), of which up to two are in memory at once; 0 means
+	// [DefaultMemTableSize]. Larger ones absorb bursts of appends with
+	// fewer flushes to disk, at the cost of resident memory.
+	MemTableSize uint64
+	// CacheSize is the size in bytes of the database's block cache, which
+	// keeps recently read parts of its files (tree nodes, bitfield pages,
+	// blocks) in memory, on top of the memtables; 0 means
+	// [DefaultCacheSize]. It must not be negative.
+	CacheSize int64
 }
+
+// The defaults of [StoreOptions.MemTableSize] and [StoreOptions.CacheSize]:
+// 8 MiB and 8 MiB, which keep a store's database within about 24 MiB of
+// memory (two memtables and the cache). JS hypercore's RocksDB defaults to
+// a 64 MiB write buffer; larger memtables hardly speed up appends here.
+const (
+	DefaultMemTableSize = storage.DefaultMemTableSize
+	DefaultCacheSize    = storage.DefaultCacheSize
+)
 
 // GetOptions configures [Core.Get] and [Core.Seek]. A nil *GetOptions is
 // valid and means the defaults, which are JS's: wait for peers.

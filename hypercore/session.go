@@ -46,7 +46,13 @@ func Open(dir string, opts *Options) (*Core, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	s, err := OpenStore(dir, &StoreOptions{NoSync: opts.NoSync, FS: opts.FS, Logger: opts.Logger})
+	s, err := OpenStore(dir, &StoreOptions{
+		NoSync:       opts.NoSync,
+		FS:           opts.FS,
+		Logger:       opts.Logger,
+		MemTableSize: opts.MemTableSize,
+		CacheSize:    opts.CacheSize,
+	})
 	if err != nil {
 		return nil, err
 	}

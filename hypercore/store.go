@@ -46,7 +46,13 @@ func OpenStore(dir string, opts *StoreOptions) (*Store, error) {
 	if opts == nil {
 		opts = &StoreOptions{}
 	}
-	db, err := storage.Open(dir, &storage.Options{FS: opts.FS, Logger: opts.Logger, NoSync: opts.NoSync})
+	db, err := storage.Open(dir, &storage.Options{
+		FS:           opts.FS,
+		Logger:       opts.Logger,
+		NoSync:       opts.NoSync,
+		MemTableSize: opts.MemTableSize,
+		CacheSize:    opts.CacheSize,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("hypercore: %w", err)
 	}

@@ -52,6 +52,23 @@ type NodeReader interface {
 	Node(index uint64) (node hcrypto.Node, ok bool, err error)
 }
 
+// NodeHaser is a [NodeReader] that can tell whether a node is stored more
+// cheaply than by reading it. The tree uses HasNode where it needs only
+// that ([Tree.MissingNodes], [Tree.Upgradeable]).
+type NodeHaser interface {
+	NodeReader
+	HasNode(index uint64) (ok bool, err error)
+}
+
+// hasNode reports whether node index is stored.
+func (t *Tree) hasNode(index uint64) (bool, error) {
+	if h, ok := t.nodes.(NodeHaser); ok {
+		return h.HasNode(index)
+	}
+	_, ok, err := t.nodes.Node(index)
+	return ok, err
+}
+
 // MemNodes is an in-memory [NodeReader], keyed by node index. Tests use it,
 // and so can in-memory cores.
 type MemNodes map[uint64]hcrypto.Node
@@ -196,7 +213,7 @@ func (t *Tree) Upgradeable(length uint64) (bool, error) {
 		return false, nil
 	}
 	for _, index := range flattree.FullRoots(2 * length) {
-		_, ok, err := t.nodes.Node(index)
+		ok, err := t.hasNode(index)
 		if err != nil || !ok {
 			return false, err
 		}
@@ -279,7 +296,7 @@ func (t *Tree) MissingNodes(index, length uint64) (uint64, error) {
 	it := flattree.NewIterator(index)
 	var n uint64
 	for !it.Contains(head) {
-		_, ok, err := t.nodes.Node(it.Index())
+		ok, err := t.hasNode(it.Index())
 		if err != nil {
 			return 0, err
 		}

@@ -30,6 +30,7 @@ package merkle
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/gopear/gopear/flattree"
 	"github.com/gopear/gopear/hcrypto"
@@ -148,6 +149,14 @@ func verifyTree(d *wire.Data, out *[]hcrypto.Node) (*hcrypto.Node, error) {
 			return nil, nil
 		}
 	}
+
+	// Every node of the lists and every parent made is appended: room for
+	// them up front, instead of growing *out node by node.
+	n := 1 + 2*len(list)
+	if d.Seek != nil {
+		n += 2 * len(d.Seek.Nodes)
+	}
+	*out = slices.Grow(*out, n)
 
 	var root *hcrypto.Node
 	if d.Seek != nil && len(d.Seek.Nodes) > 0 {

@@ -24,7 +24,8 @@
 // [Core.Proof], the manifest when asked and known) or noData (1: not
 // available, 2: invalid request), in a per-peer goroutine that waits for the
 // mux to drain between replies, so the mux reader never blocks on a slow
-// network and cancel messages withdraw queued requests. It answers want
+// network and cancel messages withdraw queued requests. Replies to requests
+// that queued up together go out corked, several in one protomux batch. It answers want
 // with range or bitfield messages and tracks the remote's wants to decide
 // which local changes to announce.
 //

@@ -490,9 +490,9 @@ func (p *peer) onCancel(m *wire.Cancel) error {
 	return nil
 }
 
-// serve answers the remote's requests in order, waiting for the mux to
-// drain before each answer so that a peer that does not read cannot make
-// us queue without bound.
+// serve answers the remote's requests in order, up to serveBatch at a
+// time, waiting for the mux to drain before each batch so that a peer that
+// does not read cannot make us queue without bound.
 func (p *peer) serve() {
 	r := p.r
 	defer r.wg.Done()
@@ -502,6 +502,7 @@ func (p *peer) serve() {
 			return
 		case <-p.serveWake:
 		}
+		var batch []*wire.Request
 		for {
 			if err := p.mux.WaitDrained(p.ctx); err != nil {
 				return
@@ -511,28 +512,53 @@ func (p *peer) serve() {
 				r.mu.Unlock()
 				break
 			}
-			m := p.queue[0]
-			p.queue[0] = nil
-			p.queue = p.queue[1:]
-			live := p.remoteRequests[m.ID] == m
+			batch = batch[:0]
+			for len(p.queue) > 0 && len(batch) < serveBatch {
+				m := p.queue[0]
+				p.queue[0] = nil
+				p.queue = p.queue[1:]
+				if p.remoteRequests[m.ID] == m {
+					batch = append(batch, m)
+				}
+			}
 			r.mu.Unlock()
-			if live {
-				p.answer(m)
+			// The answers to the requests queued together go out in
+			// protomux batch frames: one secretstream message and one
+			// write for several answers. A batch is closed once it holds
+			// serveBatchBytes, so that it stays well below the largest
+			// secretstream message even when the next answer carries a
+			// block of the largest size.
+			corked, size := false, 0
+			for i, m := range batch {
+				if !corked && i+1 < len(batch) {
+					p.mux.Cork()
+					corked = true
+				}
+				size += p.answer(m)
+				batch[i] = nil
+				if corked && size >= serveBatchBytes {
+					p.mux.Uncork()
+					corked, size = false, 0
+				}
+			}
+			if corked {
+				p.mux.Uncork()
 			}
 		}
 	}
 }
 
 // answer computes and sends the reply to m (JS _handleRequest and
-// _fulfillRequest).
-func (p *peer) answer(m *wire.Request) {
+// _fulfillRequest). It returns the size of the block value it sent, if
+// any.
+func (p *peer) answer(m *wire.Request) int {
 	r := p.r
 	d, err := r.core.Proof(m)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p.removed || p.remoteRequests[m.ID] != m {
-		return // cancelled meanwhile
+		return 0 // cancelled meanwhile
 	}
 	delete(p.remoteRequests, m.ID)
 	switch {
@@ -542,11 +568,14 @@ func (p *peer) answer(m *wire.Request) {
 		}
 		d.Request = m.ID
 		p.mData.Send(d)
+		if d.Block != nil {
+			return len(d.Block.Value)
+		}
 	case errors.Is(err, ErrNotAvailable):
 		if m.Manifest {
 			if man := r.core.Manifest(); man != nil {
 				p.mData.Send(&wire.Data{Request: m.ID, Fork: r.core.State().Fork, Manifest: man})
-				return
+				return 0
 			}
 		}
 		p.mNoData.Send(&wire.NoData{Request: m.ID, Reason: wire.ReasonNotAvailable})
@@ -557,6 +586,7 @@ func (p *peer) answer(m *wire.Request) {
 			r.dropPeerLocked(p, fmt.Errorf("too many invalid requests: %w", err))
 		}
 	}
+	return 0
 }
 
 // onWant answers with range or bitfield messages (JS Replicator._onwant).

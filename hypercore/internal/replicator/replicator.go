@@ -27,11 +27,13 @@ const (
 	maxRemoteWants     = 512
 	maxRemoteBatches   = 4
 	maxRemoteAny       = 16
-	bitsPerSegment     = 1 << 21 // one bitfield message per segment
-	lastBlocks         = 256     // ranges this close to the end are always announced
-	maxPeersUpgrade    = 3       // peers consulted before an update resolves false
-	maxBackoffs        = 32      // noData answers before a peer is paused
-	maxInvalidRequests = 64      // invalid requests before a peer is dropped
+	bitsPerSegment     = 1 << 21   // one bitfield message per segment
+	lastBlocks         = 256       // ranges this close to the end are always announced
+	maxPeersUpgrade    = 3         // peers consulted before an update resolves false
+	maxBackoffs        = 32        // noData answers before a peer is paused
+	maxInvalidRequests = 64        // invalid requests before a peer is dropped
+	serveBatch         = 16        // requests taken off the queue at a time
+	serveBatchBytes    = 256 << 10 // block bytes after which a batch of answers is sent
 
 	// maxProofNodes bounds each node list of a data message: a proof
 	// never needs more than two per tree level (64 levels).

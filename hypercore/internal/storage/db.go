@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -52,11 +53,21 @@ type Options struct {
 	// of one). The default (false) syncs every commit.
 	NoSync bool
 	// MemTableSize is the largest Pebble memtable, in bytes; 0 means
-	// 64 MiB. Larger memtables absorb bursts of appends with fewer flushes.
+	// DefaultMemTableSize. Larger memtables absorb bursts of appends with
+	// fewer flushes; up to two are in memory at once (one being written,
+	// one being flushed).
 	MemTableSize uint64
-	// CacheSize is the size of the block cache, in bytes; 0 means 32 MiB.
+	// CacheSize is the size of the block cache, in bytes, beyond the
+	// memtables (Pebble counts those against its cache); 0 means
+	// DefaultCacheSize. It must not be negative.
 	CacheSize int64
 }
+
+// The defaults of Options.MemTableSize and Options.CacheSize.
+const (
+	DefaultMemTableSize = 8 << 20
+	DefaultCacheSize    = 8 << 20
+)
 
 // DB is one store's database, holding any number of cores.
 type DB struct {
@@ -104,6 +115,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
+	if opts.CacheSize < 0 {
+		return nil, fmt.Errorf("storage: negative cache size %d", opts.CacheSize)
+	}
 	po := &pebble.Options{
 		FS:                 opts.FS,
 		Logger:             pebbleLogger{l: opts.Logger},
@@ -115,12 +129,25 @@ func Open(dir string, opts *Options) (*DB, error) {
 		po.FS = vfs.Default
 	}
 	if po.MemTableSize == 0 {
-		po.MemTableSize = 64 << 20
+		po.MemTableSize = DefaultMemTableSize
 	}
 	if po.CacheSize == 0 {
-		po.CacheSize = 32 << 20
+		po.CacheSize = DefaultCacheSize
 	}
+	// Pebble counts its memtables against the block cache (it reserves
+	// their size in it), so that a cache no larger than the memtables
+	// caches nothing. Size it for the memtables (one being written, one
+	// being flushed) on top of CacheSize.
+	po.CacheSize += 2 * int64(po.MemTableSize)
 	po.Experimental.ValueSeparationPolicy = valueSeparation
+	// Bloom filters on every level (the other levels inherit L0's): a
+	// replicating reader looks up many tree nodes that are not stored
+	// (merkle.Tree.MissingNodes walks up from each block it asks for; the
+	// core's record of its nodes answers most, but not those of a
+	// reopened core), and a filter answers those without reading an
+	// sstable's index and data blocks. 10 bits a key gives about 1% false
+	// positives.
+	po.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
 	pdb, err := pebble.Open(dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
