@@ -46,28 +46,9 @@ const (
 )
 
 func init() {
-	if os.Getenv(driveFetcherEnv) != "" {
-		if err := driveFetcherChild(); err != nil {
-			fmt.Fprintln(os.Stderr, "bench drive fetcher:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	register(workload{
-		name:  "hyperdrive: fetch + export a 100 MB drive (40 x 2.5 MB, 1,000 x 1 KiB) over loopback TCP",
-		unit:  "MB/s",
-		goal:  10,
-		goRun: func(ctx context.Context) (float64, error) { r, err := driveGo.get(ctx); return r.MBps, err },
-		jsRun: func(ctx context.Context) (float64, error) { r, err := driveJS.get(ctx); return r.MBps, err },
-	})
-	register(workload{
-		name:          "hyperdrive: fetch + export a 100 MB drive, fetcher peak memory",
-		unit:          "MB peak RSS",
-		goal:          4,
-		lowerIsBetter: true,
-		goRun:         func(ctx context.Context) (float64, error) { r, err := driveGo.get(ctx); return r.RSSMB, err },
-		jsRun:         func(ctx context.Context) (float64, error) { r, err := driveJS.get(ctx); return r.RSSMB, err },
-	})
+	runChild(driveFetcherEnv, "bench drive fetcher", driveFetcherChild)
+	registerTransfer("hyperdrive: fetch + export a 100 MB drive (40 x 2.5 MB, 1,000 x 1 KiB) over loopback TCP",
+		"hyperdrive: fetch + export a 100 MB drive, fetcher peak memory", driveGo, driveJS)
 }
 
 var (
