@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -163,28 +162,13 @@ func benchDriveGo(ctx context.Context) (replResult, error) {
 		<-served
 	}()
 
-	exe, err := os.Executable()
-	if err != nil {
-		return replResult{}, err
-	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(),
+	return runChildProcess(ctx, "fetcher",
 		driveFetcherEnv+"=1",
 		"GOPEAR_BENCH_DRIVE_ADDR="+ln.Addr().String(),
 		"GOPEAR_BENCH_DRIVE_KEY="+hex.EncodeToString(key[:]),
 		"GOPEAR_BENCH_DRIVE_VERSION="+strconv.FormatUint(version, 10),
 		"GOPEAR_BENCH_DRIVE_DIR="+filepath.Join(dir, "fetcher"),
 	)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := runCmd(ctx, cmd); err != nil {
-		return replResult{}, fmt.Errorf("fetcher: %v: %s", err, stderr.String())
-	}
-	var res replResult
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		return replResult{}, fmt.Errorf("fetcher printed %q: %v", stdout.String(), err)
-	}
-	return res, nil
 }
 
 // driveFetcherChild is the Go fetcher: it fetches the drive from the

@@ -61,6 +61,28 @@ func runChild(env, what string, fn func() error) {
 	os.Exit(0)
 }
 
+// runChildProcess re-executes the bench binary with env added to its
+// environment (one of them selecting the child's role, see runChild) and
+// returns the replResult the child prints; what names the child in errors.
+func runChildProcess(ctx context.Context, what string, env ...string) (replResult, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return replResult{}, err
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := runCmd(ctx, cmd); err != nil {
+		return replResult{}, fmt.Errorf("%s: %v: %s", what, err, stderr.String())
+	}
+	var res replResult
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		return replResult{}, fmt.Errorf("%s printed %q: %v", what, stdout.String(), err)
+	}
+	return res, nil
+}
+
 // registerTransfer registers the two rows of a transfer workload that one
 // run per side measures: the rate (MB/s, goal 10x) and the receiving
 // process's peak memory (lower is better, goal 4x).
@@ -195,29 +217,14 @@ func benchReplicateGo(ctx context.Context) (replResult, error) {
 		<-served
 	}()
 
-	exe, err := os.Executable()
-	if err != nil {
-		return replResult{}, err
-	}
 	key := w.Key()
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(),
+	return runChildProcess(ctx, "reader",
 		replReaderEnv+"=1",
 		"GOPEAR_BENCH_REPLICATE_ADDR="+ln.Addr().String(),
 		"GOPEAR_BENCH_REPLICATE_KEY="+hex.EncodeToString(key[:]),
 		"GOPEAR_BENCH_REPLICATE_DIR="+filepath.Join(dir, "reader"),
 		"GOPEAR_BENCH_REPLICATE_BLOCKS="+strconv.Itoa(replBlocks),
 	)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := runCmd(ctx, cmd); err != nil {
-		return replResult{}, fmt.Errorf("reader: %v: %s", err, stderr.String())
-	}
-	var res replResult
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		return replResult{}, fmt.Errorf("reader printed %q: %v", stdout.String(), err)
-	}
-	return res, nil
 }
 
 // replReaderChild is the Go reader: it downloads the whole core from the
