@@ -263,7 +263,9 @@ func TestTwoSeeders(t *testing.T) {
 	mirror.mu.Lock()
 	b := served[1]
 	mirror.mu.Unlock()
-	if a < 5 || b < 5 { // the faster peer gets more; both must get some
+	// The faster peer gets more, and with batched replies on a loaded
+	// machine it may get nearly all; both must get some.
+	if a == 0 || b == 0 {
 		t.Fatalf("requests not spread over the seeders: %d and %d", a, b)
 	}
 }
