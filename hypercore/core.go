@@ -96,6 +96,7 @@ type state struct {
 
 	events hub
 	repl   replication // nil until replication is attached
+	ra     readAhead   // block reads of proofs for peers
 }
 
 // loadState opens (or, with create, creates) the core id names in s.

@@ -21,7 +21,11 @@
 // [Core.Truncate], user data ([Core.SetUserData], [Core.GetUserData]),
 // [Core.Info], and events through [Core.Watch]. [Core.Replicate] and
 // [Core.Attach] replicate the core over a protomux session with the
-// replication protocol of package hypercore/internal/replicator.
+// replication protocol of package hypercore/internal/replicator;
+// [Core.Peers] lists the peers, and [EventPeerAdd] and [EventPeerRemove]
+// report them coming and going. [Core.RegisterExtension] adds a named
+// [Extension] to the replication protocol, whose messages travel on the
+// core's channels to and from JS peers that register the same name.
 //
 // # Storage and crash safety
 //
@@ -56,6 +60,11 @@
 //     [Core.ByteLength] does not; JS's append result counts it.
 //   - Named and atomic sessions, markings and sweeps, groups, recovery
 //     from peers and exclusive sessions are not implemented.
+//   - An extension message that does not decode with the receiving
+//     extension's encoding is ignored; JS ends the connection.
+//   - Closing an [Extension] hands its name back to an earlier, still
+//     open registration of the same name by another session; JS leaves
+//     the name unhandled on the peers already connected.
 //   - Appending with a key pair of a multi-signer manifest signs alone: the
 //     signature is partial, as in JS, and combining signatures of several
 //     signers is left to the application.

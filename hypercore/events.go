@@ -25,6 +25,13 @@ const (
 	EventManifest
 	// EventClose: the core closed ('close'); no event follows.
 	EventClose
+	// EventPeerAdd: a replication channel of the core fully opened, so
+	// Peer is now one of [Core.Peers] ('peer-add').
+	EventPeerAdd
+	// EventPeerRemove: Peer, which an EventPeerAdd announced, is gone:
+	// its channel closed, it was dropped for misbehaving, or the core is
+	// closing ('peer-remove').
+	EventPeerRemove
 )
 
 // String returns the JS name of the event.
@@ -42,6 +49,10 @@ func (k EventKind) String() string {
 		return "manifest"
 	case EventClose:
 		return "close"
+	case EventPeerAdd:
+		return "peer-add"
+	case EventPeerRemove:
+		return "peer-remove"
 	}
 	return "unknown"
 }
@@ -57,6 +68,10 @@ type Event struct {
 	Start uint64
 	// Bytes is the size of the downloaded or uploaded block.
 	Bytes uint64
+	// Peer is the peer of EventPeerAdd and EventPeerRemove, as it was at
+	// that moment; its Mux matches the Mux of the same peer in
+	// [Core.Peers] and in extension messages. Zero for other kinds.
+	Peer PeerInfo
 }
 
 // Watch calls fn for every event of the core from now on, in order, on a
@@ -68,7 +83,9 @@ type Event struct {
 // behind without bound. stop may be called from fn and more than once.
 //
 // Every session of a core sees the events of the core, snapshots
-// included.
+// included. Peers already open when Watch is called are not announced:
+// to follow the peer set, call Watch first and then [Core.Peers] (a peer
+// may then be seen twice, never missed).
 func (c *Core) Watch(fn func(Event)) (stop func()) {
 	w := &watcher{fn: fn, wake: make(chan struct{}, 1), quit: make(chan struct{})}
 	c.watchMu.Lock()

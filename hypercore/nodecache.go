@@ -1,6 +1,7 @@
 package hypercore
 
 import (
+	"iter"
 	"sync"
 
 	"github.com/gopear/gopear/hcrypto"
@@ -38,6 +39,53 @@ type nodeCache struct {
 	// Written nodes are not added, so a replicating reader, which writes
 	// many nodes and reads few, does not keep them.
 	upper map[uint64]hcrypto.Node
+
+	// win holds the stored nodes of a range read at once, for a core
+	// answering a sequential download (see nodeWindow); gen counts the
+	// changes recorded, so that a window read before a change is not
+	// kept after it.
+	win nodeWindow
+	gen uint64
+}
+
+// nodeRanger is a NodeReader that also reads a range of nodes at once
+// (storage.Core).
+type nodeRanger interface {
+	Nodes(start, end uint64) iter.Seq2[hcrypto.Node, error]
+}
+
+// nodeWindow is the stored nodes of [start, start+nodeWindowSize): the
+// proofs of a sequential download read leaves a few indices apart, one
+// lookup each. After a read that follows the previous one closely, the
+// next nodeWindowSize node indices are read with one iterator.
+type nodeWindow struct {
+	start uint64
+	nodes [nodeWindowSize]hcrypto.Node
+	has   [nodeWindowSize / 64]uint64
+	valid bool
+	last  uint64 // the last index read from the database
+}
+
+const (
+	nodeWindowSize = 512
+	// nodeWindowGap is how far after the previous database read a read
+	// counts as sequential.
+	nodeWindowGap = 64
+)
+
+func (w *nodeWindow) get(index uint64) (hcrypto.Node, bool) {
+	if !w.valid || index < w.start || index-w.start >= nodeWindowSize {
+		return hcrypto.Node{}, false
+	}
+	i := index - w.start
+	if w.has[i/64]&(1<<(i%64)) == 0 {
+		return hcrypto.Node{}, false
+	}
+	return w.nodes[i], true
+}
+
+func (w *nodeWindow) covers(index uint64) bool {
+	return w.valid && index >= w.start && index-w.start < nodeWindowSize
 }
 
 const (
@@ -96,10 +144,21 @@ func (c *nodeCache) Node(index uint64) (hcrypto.Node, bool, error) {
 		c.mu.Unlock()
 		return n, true, nil
 	}
+	if n, ok := c.win.get(index); ok {
+		c.mu.Unlock()
+		return n, true, nil
+	}
 	known, stored := c.lookupLocked(index)
+	sequential := index > c.win.last && index-c.win.last <= nodeWindowGap
+	c.win.last = index
 	c.mu.Unlock()
 	if known && !stored {
 		return hcrypto.Node{}, false, nil
+	}
+	if sequential {
+		if n, ok, err := c.readWindow(index); err != nil || ok {
+			return n, ok, err
+		}
 	}
 	n, ok, err := c.r.Node(index)
 	if err == nil && (!known || ok && isUpper(index)) {
@@ -111,6 +170,39 @@ func (c *nodeCache) Node(index uint64) (hcrypto.Node, bool, error) {
 		c.mu.Unlock()
 	}
 	return n, ok, err
+}
+
+// readWindow reads the stored nodes of [index, index+nodeWindowSize) into
+// the window and returns node index if it is among them. ok is false
+// when it is not (the caller looks it up alone) or the reader cannot read
+// ranges.
+func (c *nodeCache) readWindow(index uint64) (hcrypto.Node, bool, error) {
+	nr, isRanger := c.r.(nodeRanger)
+	if !isRanger {
+		return hcrypto.Node{}, false, nil
+	}
+	c.mu.Lock()
+	gen := c.gen
+	c.mu.Unlock()
+	var w nodeWindow
+	w.start, w.valid = index, true
+	for n, err := range nr.Nodes(index, index+nodeWindowSize) {
+		if err != nil {
+			return hcrypto.Node{}, false, err
+		}
+		i := n.Index - index
+		w.nodes[i] = n
+		w.has[i/64] |= 1 << (i % 64)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return hcrypto.Node{}, false, nil // a change came in between
+	}
+	w.last = c.win.last
+	c.win = w
+	n, ok := w.get(index)
+	return n, ok, nil
 }
 
 // putUpperLocked keeps n in upper if it is an upper node.
@@ -159,6 +251,8 @@ func (c *nodeCache) setLocked(index uint64, stored bool) {
 func (c *nodeCache) apply(ch *merkle.Changes) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
+	c.dropWindowLocked(ch)
 	if ch.DeleteEnd > ch.DeleteStart {
 		for i := range c.upper {
 			if i >= ch.DeleteStart && i < ch.DeleteEnd {
@@ -194,10 +288,36 @@ func (c *nodeCache) apply(ch *merkle.Changes) {
 	}
 }
 
+// dropWindowLocked drops the window if ch changes a node in it.
+func (c *nodeCache) dropWindowLocked(ch *merkle.Changes) {
+	w := &c.win
+	if !w.valid {
+		return
+	}
+	if ch.DeleteEnd > ch.DeleteStart && ch.DeleteStart < w.start+nodeWindowSize && ch.DeleteEnd > w.start {
+		w.valid = false
+		return
+	}
+	for _, i := range ch.Delete {
+		if w.covers(i) {
+			w.valid = false
+			return
+		}
+	}
+	for _, n := range ch.Nodes {
+		if w.covers(n.Index) {
+			w.valid = false
+			return
+		}
+	}
+}
+
 // reset forgets everything recorded, for when the database's state is in
 // doubt (a failed commit).
 func (c *nodeCache) reset() {
 	c.mu.Lock()
+	c.gen++
+	c.win.valid = false
 	clear(c.pages)
 	clear(c.upper)
 	c.complete = false

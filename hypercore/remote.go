@@ -42,7 +42,7 @@ func (st *state) proof(req *wire.Request) (*wire.Data, error) {
 		return nil, err
 	}
 	if req.Block != nil && d.Block != nil {
-		v, err := st.sc.Block(req.Block.Index)
+		v, err := st.ra.block(st.sc, st.tree.Fork(), st.tree.Length(), req.Block.Index)
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, fmt.Errorf("%w: block %d is not stored", errUnavailable, req.Block.Index)
 		}
@@ -115,6 +115,11 @@ func (st *state) setPrologue(m *Manifest) {
 func (st *state) apply(d *wire.Data) (applied, error) {
 	st.wmu.Lock()
 	defer st.wmu.Unlock()
+	return st.applyLocked(d)
+}
+
+// applyLocked is apply with wmu held.
+func (st *state) applyLocked(d *wire.Data) (applied, error) {
 	if err := st.checkOpen(); err != nil {
 		return applied{}, err
 	}

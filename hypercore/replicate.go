@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 
 	"github.com/gopear/gopear/hypercore/internal/replicator"
 	"github.com/gopear/gopear/hypercore/internal/wire"
@@ -62,7 +64,8 @@ func (c *Core) Attach(mux *protomux.Mux, handshakeHash [64]byte, isInitiator boo
 	return nil
 }
 
-// PeerInfo describes a peer the core replicates with.
+// PeerInfo describes a peer the core replicates with: one open
+// replication channel of the core (JS Peer).
 type PeerInfo struct {
 	// RemoteFork, RemoteLength and RemoteContiguous are what the peer
 	// last announced: its fork, length and contiguous length.
@@ -72,10 +75,39 @@ type PeerInfo struct {
 	RemoteCanUpgrade, RemoteUploading, RemoteDownloading bool
 	// Inflight is the number of our requests the peer has not answered.
 	Inflight int
+	// RemotePublicKey is the peer's Noise static public key (JS
+	// peer.remotePublicKey), when the stream under Mux reports one, as
+	// *secretstream.Conn does; zero otherwise.
+	RemotePublicKey Key
+	// Mux is the protomux session of the peer's channel: the one
+	// [Core.Replicate] returned or [Core.Attach] was given. A core has at
+	// most one channel on a session, so Mux tells the core's peers apart,
+	// in events and for [Extension.Send].
+	Mux *protomux.Mux
 }
 
-// Peers returns the peers the core is replicating with now.
+// peerInfo converts the replicator's description of a peer.
+func peerInfo(p replicator.PeerInfo) PeerInfo {
+	info := PeerInfo{
+		RemoteFork: p.RemoteFork, RemoteLength: p.RemoteLength, RemoteContiguous: p.RemoteContiguous,
+		RemoteCanUpgrade: p.RemoteCanUpgrade, RemoteUploading: p.RemoteUploading,
+		RemoteDownloading: p.RemoteDownloading, Inflight: p.Inflight, Mux: p.Mux,
+	}
+	if p.Mux != nil {
+		if s, ok := p.Mux.Stream().(interface{ RemotePublicKey() [32]byte }); ok {
+			info.RemotePublicKey = s.RemotePublicKey()
+		}
+	}
+	return info
+}
+
+// Peers returns the peers the core is replicating with now: the channels
+// that are fully open, in the order they opened (JS core.peers). A closed
+// session has none.
 func (c *Core) Peers() []PeerInfo {
+	if c.check() != nil {
+		return nil
+	}
 	c.st.mu.RLock()
 	l := c.st.repl
 	c.st.mu.RUnlock()
@@ -85,34 +117,64 @@ func (c *Core) Peers() []PeerInfo {
 	}
 	var out []PeerInfo
 	for _, p := range rl.r.Peers() {
-		out = append(out, PeerInfo{
-			RemoteFork: p.RemoteFork, RemoteLength: p.RemoteLength, RemoteContiguous: p.RemoteContiguous,
-			RemoteCanUpgrade: p.RemoteCanUpgrade, RemoteUploading: p.RemoteUploading,
-			RemoteDownloading: p.RemoteDownloading, Inflight: p.Inflight,
-		})
+		out = append(out, peerInfo(p))
 	}
 	return out
 }
 
 // replicator returns the core's replicator, making it on first use.
-// Waiters wake so that they ask it for their blocks.
 func (st *state) replicator() (*replicator.Replicator, error) {
+	l, err := st.link()
+	if err != nil {
+		return nil, err
+	}
+	return l.r, nil
+}
+
+// link returns the core's replication, making its replicator on first
+// use. Waiters wake so that they ask it for their blocks.
+func (st *state) link() (*replicatorLink, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.closed.Load() {
 		return nil, ErrClosed
 	}
 	if l, ok := st.repl.(*replicatorLink); ok {
-		return l.r, nil
+		return l, nil
 	}
-	r := replicator.New(replCore{st}, &replicator.Options{Logger: st.log})
-	st.repl = &replicatorLink{r: r}
+	r := replicator.New(replCore{st}, &replicator.Options{
+		Logger:       st.log,
+		OnPeerAdd:    func(p replicator.PeerInfo) { st.emitPeer(EventPeerAdd, p) },
+		OnPeerRemove: func(p replicator.PeerInfo) { st.emitPeer(EventPeerRemove, p) },
+	})
+	l := &replicatorLink{r: r, log: st.log}
+	st.repl = l
 	st.signalLocked()
-	return r, nil
+	return l, nil
 }
 
-// replicatorLink is the core's replication, a replicator.Replicator.
-type replicatorLink struct{ r *replicator.Replicator }
+// emitPeer tells the watchers that a peer was added or removed. The
+// replicator calls it with its lock held, which may be taken before the
+// core's.
+func (st *state) emitPeer(kind EventKind, p replicator.PeerInfo) {
+	fork, length, byteLength := st.info()
+	st.events.emit(Event{Kind: kind, Fork: fork, Length: length, ByteLength: byteLength, Peer: peerInfo(p)})
+}
+
+// replicatorLink is the core's replication, a replicator.Replicator,
+// and the core's extensions (extension.go).
+type replicatorLink struct {
+	r   *replicator.Replicator
+	log *slog.Logger
+
+	// extMu guards exts. It is taken before the replicator's lock, never
+	// while holding it.
+	extMu sync.Mutex
+	// exts holds, for each extension name registered with the
+	// replicator, its registrations in order: the last one whose session
+	// is open receives the messages.
+	exts map[string][]*Extension
+}
 
 func (l *replicatorLink) onAppend(start, end uint64) { l.r.OnAppend(start, end-start) }
 func (l *replicatorLink) onTruncate(newLength, oldLength uint64) {

@@ -236,6 +236,9 @@ func (r *Replicator) removePeerLocked(p *peer) {
 	if r.reorg != nil && r.reorg.peer == p {
 		r.reorg = nil
 	}
+	if f := r.opts.OnPeerRemove; f != nil && p.opened {
+		f(p.infoLocked())
+	}
 }
 
 // dropPeerLocked removes a misbehaving peer and closes its channel.
@@ -306,6 +309,9 @@ func (p *peer) onOpen(_ *protomux.Channel, handshake []byte) error {
 	}
 	r.peers = append(r.peers, p)
 	r.updateAllLocked()
+	if f := r.opts.OnPeerAdd; f != nil {
+		f(p.infoLocked())
+	}
 	return nil
 }
 

@@ -64,6 +64,13 @@ type Options struct {
 	AllowPush bool
 	// Logger receives debug logs. Nil discards them.
 	Logger *slog.Logger
+	// OnPeerAdd, if set, is called when a channel fully opens and becomes
+	// a peer (JS 'peer-add'), and OnPeerRemove when that peer is removed
+	// (its channel closed, it was dropped, or the replicator closed; JS
+	// 'peer-remove'). Each peer is added once and removed at most once,
+	// in that order. They are called with the replicator's lock held: they
+	// must return quickly and must not call the Replicator.
+	OnPeerAdd, OnPeerRemove func(PeerInfo)
 }
 
 func (o *Options) withDefaults() Options {
@@ -103,6 +110,8 @@ type Replicator struct {
 
 	// applyMu serializes Core.Apply, Core.Reorg and Reorg methods.
 	applyMu sync.Mutex
+	// queue holds the data waiting for the apply goroutine (applyLoop).
+	queue dataQueue
 
 	// mu guards every field below it. See the package documentation for
 	// what may be called while holding it.
@@ -203,8 +212,10 @@ func New(core Core, opts *Options) *Replicator {
 		extensions: make(map[string]func(*PeerInfo, []byte)),
 		wake:       make(chan struct{}, 1),
 	}
-	r.wg.Add(1)
+	r.queue.init()
+	r.wg.Add(2)
 	go r.run()
+	go r.applyLoop()
 	return r
 }
 
@@ -624,8 +635,9 @@ func (r *Replicator) Peers() []PeerInfo {
 
 // RegisterExtension registers fn for extension messages called name
 // (hyperbee uses "hyperbee"); nil removes it. Messages of unregistered
-// extensions are ignored. fn runs on a mux goroutine and must not block;
-// the message is valid only during the call.
+// extensions are ignored, as in JS. fn runs on a mux goroutine, without
+// the replicator's lock, and must not block; the message is valid only
+// during the call.
 func (r *Replicator) RegisterExtension(name string, fn func(from *PeerInfo, message []byte)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -636,13 +648,28 @@ func (r *Replicator) RegisterExtension(name string, fn func(from *PeerInfo, mess
 	r.extensions[name] = fn
 }
 
-// SendExtension sends an extension message to every peer.
+// SendExtension sends an extension message to every peer (JS
+// extension.broadcast).
 func (r *Replicator) SendExtension(name string, message []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, p := range r.peers {
 		p.sendExtensionLocked(name, message)
 	}
+}
+
+// SendExtensionTo sends an extension message to the peer on mux (JS
+// extension.send). It reports false when the core has no open peer there.
+func (r *Replicator) SendExtensionTo(mux *protomux.Mux, name string, message []byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.peers {
+		if p.mux == mux {
+			p.sendExtensionLocked(name, message)
+			return true
+		}
+	}
+	return false
 }
 
 // shuffledPeersLocked returns the active peers in random order.

@@ -497,29 +497,10 @@ func (p *peer) onData(d *wire.Data) error {
 		req.forkProof = true
 	}
 	r.mu.Unlock()
-
-	if reorg {
-		p.onReorgData(req, d)
-		return nil
-	}
-
-	r.applyMu.Lock()
-	a, err := r.core.Apply(d)
-	r.applyMu.Unlock()
-
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if req != nil {
-		r.detachLocked(req)
-	}
-	if r.closed {
-		return nil
-	}
-	if err != nil {
-		r.onApplyErrorLocked(p, req, err)
-		return nil
-	}
-	r.onAppliedLocked(a, d)
+	// Apply in the replicator's apply goroutine, so that this reader goes
+	// on decoding while the core verifies and stores, and data arriving
+	// meanwhile is stored in one write.
+	r.queue.push(queuedData{p: p, req: req, d: d, reorg: reorg})
 	return nil
 }
 
@@ -545,14 +526,13 @@ func (r *Replicator) onApplyErrorLocked(p *peer, req *request, err error) {
 		r.log.Warn("replicator: storing data failed", "err", err)
 		p.paused = true
 	}
-	r.updateAllLocked()
 }
 
-// onAppliedLocked announces what Apply changed and wakes the waiters.
-func (r *Replicator) onAppliedLocked(a Applied, d *wire.Data) {
+// announceAppliedLocked announces what Apply changed and wakes the
+// waiters. The caller corks the peers and then schedules requests
+// (updateAllLocked).
+func (r *Replicator) announceAppliedLocked(a Applied, d *wire.Data) {
 	st := a.State
-	r.corkLocked()
-	defer r.uncorkLocked()
 	if a.Upgraded {
 		for _, p := range r.peers {
 			p.signalUpgradeLocked(st)
@@ -569,7 +549,6 @@ func (r *Replicator) onAppliedLocked(a Applied, d *wire.Data) {
 		}
 	}
 	r.resolveUpgradeLocked(st)
-	r.updateAllLocked()
 }
 
 // updateReorgLocked drives the reorg: a fork proof request to a peer on a

@@ -1,0 +1,185 @@
+package hypercore
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gopear/gopear/hypercore/internal/bitfield"
+	"github.com/gopear/gopear/hypercore/internal/merkle"
+	"github.com/gopear/gopear/hypercore/internal/replicator"
+	"github.com/gopear/gopear/hypercore/internal/storage"
+	"github.com/gopear/gopear/hypercore/internal/wire"
+)
+
+// This file stores data that peers sent in groups: a downloading core
+// receives one data message per block, and one storage write each would
+// cost more than verifying them. The replicator hands over every data
+// message that arrived while the previous ones were being stored
+// (replicator.BatchApplier); the blocks among them that only need
+// verifying against the current tree are written together.
+
+// ApplyBatch implements replicator.BatchApplier.
+func (c replCore) ApplyBatch(ds []*wire.Data, out []replicator.Applied, errs []error) {
+	res := make([]applied, len(ds))
+	c.st.applyBatch(ds, res, errs)
+	for i := range ds {
+		if errs[i] != nil {
+			errs[i] = applyErr(errs[i])
+			continue
+		}
+		out[i] = c.applied(res[i])
+	}
+}
+
+// applyBatch applies ds in order, as apply would one after another: runs
+// of plain blocks (see isPlainBlock) are verified one by one and stored
+// in one batch; the rest goes through applyLocked.
+func (st *state) applyBatch(ds []*wire.Data, out []applied, errs []error) {
+	st.wmu.Lock()
+	defer st.wmu.Unlock()
+	g := blockGroup{st: st}
+	for i, d := range ds {
+		if isPlainBlock(d) {
+			g.add(i, d, out, errs)
+			continue
+		}
+		g.commit(out, errs)
+		out[i], errs[i] = st.applyLocked(d)
+	}
+	g.commit(out, errs)
+}
+
+// isPlainBlock reports whether d is a block with its proof and nothing
+// else: it verifies against the tree as it is, and storing it does not
+// change the tree, so that blocks verified one after another can be
+// stored together.
+func isPlainBlock(d *wire.Data) bool {
+	return d.Block != nil && d.Upgrade == nil && d.Manifest == nil && d.Hash == nil && d.Seek == nil
+}
+
+// blockGroup is a run of verified plain blocks waiting to be stored in
+// one batch. Its methods run with wmu held.
+type blockGroup struct {
+	st      *state
+	slots   []int // the entries of out and errs the group answers
+	batches []*merkle.Batch
+	blocks  []*wire.Data // the block each slot stores, nil for none
+	indices []uint64     // the indices of the blocks stored, sorted at commit
+	seen    map[uint64]bool
+}
+
+// add verifies plain block d (entry i of the caller's ds) and adds it to
+// the group; a failed verification is answered at once.
+func (g *blockGroup) add(i int, d *wire.Data, out []applied, errs []error) {
+	st := g.st
+	if err := st.checkOpen(); err != nil {
+		errs[i] = err
+		return
+	}
+	b, err := st.tree.Verify(d, nil)
+	if err != nil {
+		errs[i] = err
+		return
+	}
+	idx := d.Block.Index
+	store := !st.bits.Get(idx) && !g.seen[idx]
+	if !store && len(b.Nodes()) == 0 {
+		out[i] = applied{} // nothing new
+		return
+	}
+	g.slots = append(g.slots, i)
+	g.batches = append(g.batches, b)
+	if store {
+		if g.seen == nil {
+			g.seen = make(map[uint64]bool)
+		}
+		g.seen[idx] = true
+		g.blocks = append(g.blocks, d)
+		g.indices = append(g.indices, idx)
+	} else {
+		g.blocks = append(g.blocks, nil)
+	}
+}
+
+// commit stores the group in one batch, moves the core's in-memory state
+// on, emits the download events and empties the group.
+func (g *blockGroup) commit(out []applied, errs []error) {
+	if len(g.slots) == 0 {
+		return
+	}
+	st := g.st
+	defer g.reset()
+	sb := st.store.db.NewBatch()
+	changes := make([]*merkle.Changes, 0, len(g.batches))
+	for k, b := range g.batches {
+		err := st.tree.Commit(b, func(c *merkle.Changes) error {
+			writeChanges(sb, st.id, c)
+			changes = append(changes, c)
+			return nil
+		})
+		if err != nil { // the tree cannot have moved: wmu is held
+			sb.Close()
+			g.fail(errs, fmt.Errorf("hypercore: commit: %w", err))
+			return
+		}
+		if d := g.blocks[k]; d != nil {
+			sb.PutBlock(st.id, d.Block.Index, d.Block.Value)
+		}
+	}
+	slices.Sort(g.indices)
+	st.putBlockBits(sb, g.indices)
+	if err := sb.Commit(); err != nil {
+		st.nodes.reset()
+		g.fail(errs, fmt.Errorf("hypercore: commit: %w", notFound(err)))
+		return
+	}
+	st.mu.Lock()
+	for _, c := range changes {
+		st.nodes.apply(c)
+	}
+	for _, i := range g.indices {
+		st.bits.Set(i, true)
+	}
+	st.signalLocked()
+	st.mu.Unlock()
+
+	fork, length, bl := st.info()
+	for k, slot := range g.slots {
+		d := g.blocks[k]
+		if d == nil {
+			out[slot] = applied{}
+			continue
+		}
+		out[slot] = applied{block: true, index: d.Block.Index}
+		st.events.emit(Event{Kind: EventDownload, Fork: fork, Length: length, ByteLength: bl, Start: d.Block.Index, Bytes: st.blockBytes(d.Block.Value)})
+	}
+}
+
+// fail answers every entry of the group with err.
+func (g *blockGroup) fail(errs []error, err error) {
+	for _, slot := range g.slots {
+		errs[slot] = err
+	}
+}
+
+func (g *blockGroup) reset() {
+	g.slots, g.batches, g.indices = g.slots[:0], g.batches[:0], g.indices[:0]
+	clear(g.blocks)
+	g.blocks = g.blocks[:0]
+	clear(g.seen)
+}
+
+// putBlockBits writes into b the bitfield pages of the blocks indices
+// (sorted, none stored yet) with their bits set: each page once, from the
+// in-memory bitfield. The caller holds wmu.
+func (st *state) putBlockBits(b *storage.Batch, indices []uint64) {
+	for k := 0; k < len(indices); {
+		n := bitfield.PageOf(indices[k])
+		page := st.bits.AppendPage(st.pageBuf[:0], n)
+		for ; k < len(indices) && bitfield.PageOf(indices[k]) == n; k++ {
+			bitfield.FillPage(page, n, indices[k], indices[k]+1, true)
+		}
+		b.PutBitfieldPage(st.id, n, page) // copies page
+		st.pageBuf = page
+	}
+}
