@@ -1,9 +1,11 @@
 package hypercore
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
+	"github.com/gopear/gopear/hcrypto"
 	"github.com/gopear/gopear/hypercore/internal/bitfield"
 	"github.com/gopear/gopear/hypercore/internal/merkle"
 	"github.com/gopear/gopear/hypercore/internal/replicator"
@@ -66,6 +68,7 @@ type blockGroup struct {
 	blocks  []*wire.Data // the block each slot stores, nil for none
 	indices []uint64     // the indices of the blocks stored, sorted at commit
 	seen    map[uint64]bool
+	refs    []nodeRef // scratch for sortNodes
 }
 
 // add verifies plain block d (entry i of the caller's ds) and adds it to
@@ -109,24 +112,41 @@ func (g *blockGroup) commit(out []applied, errs []error) {
 	}
 	st := g.st
 	defer g.reset()
-	sb := st.store.db.NewBatch()
+	// Verified one by one, the group's writes are made in key order
+	// (blocks, then tree nodes, then bitfield pages, each by index): the
+	// memtable inserts a batch in its order, and an insert next to the
+	// previous one costs little.
 	changes := make([]*merkle.Changes, 0, len(g.batches))
-	for k, b := range g.batches {
+	var nodes []hcrypto.Node
+	for _, b := range g.batches {
 		err := st.tree.Commit(b, func(c *merkle.Changes) error {
-			writeChanges(sb, st.id, c)
+			// Only nodes: a batch without an upgrade deletes none.
 			changes = append(changes, c)
+			nodes = append(nodes, c.Nodes...)
 			return nil
 		})
 		if err != nil { // the tree cannot have moved: wmu is held
-			sb.Close()
 			g.fail(errs, fmt.Errorf("hypercore: commit: %w", err))
 			return
 		}
-		if d := g.blocks[k]; d != nil {
-			sb.PutBlock(st.id, d.Block.Index, d.Block.Value)
+	}
+	stored := make([]*wire.Data, 0, len(g.indices))
+	for _, d := range g.blocks {
+		if d != nil {
+			stored = append(stored, d)
 		}
 	}
+	slices.SortFunc(stored, func(a, b *wire.Data) int { return cmp.Compare(a.Block.Index, b.Block.Index) })
+	nodes, g.refs = sortNodes(nodes, g.refs)
 	slices.Sort(g.indices)
+
+	sb := st.store.db.NewBatch()
+	for _, d := range stored {
+		sb.PutBlock(st.id, d.Block.Index, d.Block.Value)
+	}
+	for _, n := range nodes {
+		sb.PutNode(st.id, n)
+	}
 	st.putBlockBits(sb, g.indices)
 	if err := sb.Commit(); err != nil {
 		st.nodes.reset()
@@ -182,4 +202,28 @@ func (st *state) putBlockBits(b *storage.Batch, indices []uint64) {
 		b.PutBitfieldPage(st.id, n, page) // copies page
 		st.pageBuf = page
 	}
+}
+
+// sortNodes sorts nodes by index, moving 16-byte references rather than
+// the nodes while it sorts. scratch is reused.
+func sortNodes(nodes []hcrypto.Node, scratch []nodeRef) ([]hcrypto.Node, []nodeRef) {
+	refs := scratch[:0]
+	for i, n := range nodes {
+		refs = append(refs, nodeRef{n.Index, i})
+	}
+	slices.SortFunc(refs, func(a, b nodeRef) int { return cmp.Compare(a.index, b.index) })
+	sorted := make([]hcrypto.Node, 0, len(nodes))
+	for k, r := range refs {
+		if k > 0 && r.index == refs[k-1].index {
+			continue // the same node from two proofs
+		}
+		sorted = append(sorted, nodes[r.pos])
+	}
+	return sorted, refs
+}
+
+// nodeRef is a node's index and its position in a slice being sorted.
+type nodeRef struct {
+	index uint64
+	pos   int
 }
