@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/gopear/gopear/hcrypto"
 	"github.com/gopear/gopear/hypercore/internal/bitfield"
@@ -39,7 +40,12 @@ func (c replCore) ApplyBatch(ds []*wire.Data, out []replicator.Applied, errs []e
 func (st *state) applyBatch(ds []*wire.Data, out []applied, errs []error) {
 	st.wmu.Lock()
 	defer st.wmu.Unlock()
-	g := blockGroup{st: st}
+	g := blockGroups.Get().(*blockGroup)
+	g.st = st
+	defer func() {
+		g.st = nil
+		blockGroups.Put(g)
+	}()
 	for i, d := range ds {
 		if isPlainBlock(d) {
 			g.add(i, d, out, errs)
@@ -59,6 +65,10 @@ func isPlainBlock(d *wire.Data) bool {
 	return d.Block != nil && d.Upgrade == nil && d.Manifest == nil && d.Hash == nil && d.Seek == nil
 }
 
+// blockGroups keeps blockGroups, whose slices are reused from one
+// applyBatch to the next.
+var blockGroups = sync.Pool{New: func() any { return new(blockGroup) }}
+
 // blockGroup is a run of verified plain blocks waiting to be stored in
 // one batch. Its methods run with wmu held.
 type blockGroup struct {
@@ -68,7 +78,9 @@ type blockGroup struct {
 	blocks  []*wire.Data // the block each slot stores, nil for none
 	indices []uint64     // the indices of the blocks stored, sorted at commit
 	seen    map[uint64]bool
-	refs    []nodeRef // scratch for sortNodes
+	// scratch for commit, kept between groups
+	nodes, sorted []hcrypto.Node
+	refs          []nodeRef
 }
 
 // add verifies plain block d (entry i of the caller's ds) and adds it to
@@ -117,7 +129,11 @@ func (g *blockGroup) commit(out []applied, errs []error) {
 	// memtable inserts a batch in its order, and an insert next to the
 	// previous one costs little.
 	changes := make([]*merkle.Changes, 0, len(g.batches))
-	var nodes []hcrypto.Node
+	n := 0
+	for _, b := range g.batches {
+		n += len(b.Nodes())
+	}
+	nodes := slices.Grow(g.nodes[:0], n)
 	for _, b := range g.batches {
 		err := st.tree.Commit(b, func(c *merkle.Changes) error {
 			// Only nodes: a batch without an upgrade deletes none.
@@ -137,7 +153,9 @@ func (g *blockGroup) commit(out []applied, errs []error) {
 		}
 	}
 	slices.SortFunc(stored, func(a, b *wire.Data) int { return cmp.Compare(a.Block.Index, b.Block.Index) })
-	nodes, g.refs = sortNodes(nodes, g.refs)
+	g.nodes = nodes
+	nodes, g.refs = sortNodes(nodes, g.refs, g.sorted[:0])
+	g.sorted = nodes
 	slices.Sort(g.indices)
 
 	sb := st.store.db.NewBatch()
@@ -204,15 +222,16 @@ func (st *state) putBlockBits(b *storage.Batch, indices []uint64) {
 	}
 }
 
-// sortNodes sorts nodes by index, moving 16-byte references rather than
-// the nodes while it sorts. scratch is reused.
-func sortNodes(nodes []hcrypto.Node, scratch []nodeRef) ([]hcrypto.Node, []nodeRef) {
+// sortNodes appends nodes to dst sorted by index, each index once, moving
+// 16-byte references rather than the nodes while it sorts. scratch is
+// reused.
+func sortNodes(nodes []hcrypto.Node, scratch []nodeRef, dst []hcrypto.Node) ([]hcrypto.Node, []nodeRef) {
 	refs := scratch[:0]
 	for i, n := range nodes {
 		refs = append(refs, nodeRef{n.Index, i})
 	}
 	slices.SortFunc(refs, func(a, b nodeRef) int { return cmp.Compare(a.index, b.index) })
-	sorted := make([]hcrypto.Node, 0, len(nodes))
+	sorted := dst
 	for k, r := range refs {
 		if k > 0 && r.index == refs[k-1].index {
 			continue // the same node from two proofs

@@ -44,8 +44,10 @@ type nodeCache struct {
 	// answering a sequential download (see nodeWindow); gen counts the
 	// changes recorded, so that a window read before a change is not
 	// kept after it.
-	win nodeWindow
-	gen uint64
+	win   *nodeWindow // nil when none
+	spare *nodeWindow // the previous window, for the next read
+	gen   uint64
+	last  uint64 // the last node index looked up in the database
 }
 
 // nodeRanger is a NodeReader that also reads a range of nodes at once
@@ -62,8 +64,6 @@ type nodeWindow struct {
 	start uint64
 	nodes [nodeWindowSize]hcrypto.Node
 	has   [nodeWindowSize / 64]uint64
-	valid bool
-	last  uint64 // the last index read from the database
 }
 
 const (
@@ -74,7 +74,7 @@ const (
 )
 
 func (w *nodeWindow) get(index uint64) (hcrypto.Node, bool) {
-	if !w.valid || index < w.start || index-w.start >= nodeWindowSize {
+	if w == nil || index < w.start || index-w.start >= nodeWindowSize {
 		return hcrypto.Node{}, false
 	}
 	i := index - w.start
@@ -85,7 +85,7 @@ func (w *nodeWindow) get(index uint64) (hcrypto.Node, bool) {
 }
 
 func (w *nodeWindow) covers(index uint64) bool {
-	return w.valid && index >= w.start && index-w.start < nodeWindowSize
+	return w != nil && index >= w.start && index-w.start < nodeWindowSize
 }
 
 const (
@@ -149,8 +149,8 @@ func (c *nodeCache) Node(index uint64) (hcrypto.Node, bool, error) {
 		return n, true, nil
 	}
 	known, stored := c.lookupLocked(index)
-	sequential := index > c.win.last && index-c.win.last <= nodeWindowGap
-	c.win.last = index
+	sequential := index > c.last && index-c.last <= nodeWindowGap
+	c.last = index
 	c.mu.Unlock()
 	if known && !stored {
 		return hcrypto.Node{}, false, nil
@@ -183,9 +183,13 @@ func (c *nodeCache) readWindow(index uint64) (hcrypto.Node, bool, error) {
 	}
 	c.mu.Lock()
 	gen := c.gen
+	w := c.spare
+	c.spare = nil
 	c.mu.Unlock()
-	var w nodeWindow
-	w.start, w.valid = index, true
+	if w == nil {
+		w = new(nodeWindow)
+	}
+	w.start, w.has = index, [nodeWindowSize / 64]uint64{}
 	for n, err := range nr.Nodes(index, index+nodeWindowSize) {
 		if err != nil {
 			return hcrypto.Node{}, false, err
@@ -197,10 +201,10 @@ func (c *nodeCache) readWindow(index uint64) (hcrypto.Node, bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen {
+		c.spare = w
 		return hcrypto.Node{}, false, nil // a change came in between
 	}
-	w.last = c.win.last
-	c.win = w
+	c.win, c.spare = w, c.win
 	n, ok := w.get(index)
 	return n, ok, nil
 }
@@ -290,25 +294,19 @@ func (c *nodeCache) apply(ch *merkle.Changes) {
 
 // dropWindowLocked drops the window if ch changes a node in it.
 func (c *nodeCache) dropWindowLocked(ch *merkle.Changes) {
-	w := &c.win
-	if !w.valid {
+	w := c.win
+	if w == nil {
 		return
 	}
-	if ch.DeleteEnd > ch.DeleteStart && ch.DeleteStart < w.start+nodeWindowSize && ch.DeleteEnd > w.start {
-		w.valid = false
-		return
-	}
+	drop := ch.DeleteEnd > ch.DeleteStart && ch.DeleteStart < w.start+nodeWindowSize && ch.DeleteEnd > w.start
 	for _, i := range ch.Delete {
-		if w.covers(i) {
-			w.valid = false
-			return
-		}
+		drop = drop || w.covers(i)
 	}
 	for _, n := range ch.Nodes {
-		if w.covers(n.Index) {
-			w.valid = false
-			return
-		}
+		drop = drop || w.covers(n.Index)
+	}
+	if drop {
+		c.win, c.spare = nil, w
 	}
 }
 
@@ -317,7 +315,7 @@ func (c *nodeCache) dropWindowLocked(ch *merkle.Changes) {
 func (c *nodeCache) reset() {
 	c.mu.Lock()
 	c.gen++
-	c.win.valid = false
+	c.win = nil
 	clear(c.pages)
 	clear(c.upper)
 	c.complete = false
