@@ -1,6 +1,7 @@
 package protomux
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -237,9 +238,7 @@ func (msg *Message[T]) Channel() *Channel { return msg.ch }
 func (msg *Message[T]) Send(v T) error {
 	ch := msg.ch
 	m := ch.mux
-	// Room for the longest channel id, so that the frame is allocated
-	// before taking the lock.
-	b := make([]byte, 0, 9+cenc.UintLen(msg.typ)+msg.codec.Len(v))
+	size := cenc.UintLen(msg.typ) + msg.codec.Len(v)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
@@ -251,10 +250,25 @@ func (msg *Message[T]) Send(v T) error {
 		return ErrNotOpen
 	}
 	if m.corked > 0 {
-		b = cenc.AppendUint(b, msg.typ)
-		m.pushBatchLocked(ch.localID, msg.codec.Append(b, v))
+		// Encoded straight into the batch frame, after its length: a
+		// codec whose Len is off is caught, and its message re-encoded.
+		if m.batchSize >= maxBatch {
+			m.flushBatchLocked() // before the mark: restoreBatch cannot undo a flush
+		}
+		undo := m.batchState()
+		b := m.appendBatchEntryLocked(ch.localID, size)
+		mark := len(b)
+		b = msg.codec.Append(cenc.AppendUint(b, msg.typ), v)
+		if len(b)-mark == size {
+			m.batch = b
+			return nil
+		}
+		data := b[mark:]
+		m.restoreBatch(undo)
+		m.pushBatchLocked(ch.localID, bytes.Clone(data))
 		return nil
 	}
+	b := make([]byte, 0, cenc.UintLen(ch.localID)+size)
 	b = cenc.AppendUint(b, ch.localID)
 	b = cenc.AppendUint(b, msg.typ)
 	m.enqueueLocked(msg.codec.Append(b, v))

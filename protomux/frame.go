@@ -57,49 +57,6 @@ func appendMessage(b []byte, channel, typ uint64, payload []byte) []byte {
 	return append(b, payload...)
 }
 
-// batchEntry is one message of a batch: the sender's channel id and the
-// message without its channel (uint type ‖ payload).
-type batchEntry struct {
-	channel uint64
-	data    []byte
-}
-
-// batchLen returns the size of appendBatch(nil, entries).
-func batchLen(entries []batchEntry) int {
-	if len(entries) == 0 {
-		return 0
-	}
-	n := 2 + cenc.UintLen(entries[0].channel)
-	prev := entries[0].channel
-	for _, e := range entries {
-		if e.channel != prev {
-			n += 1 + cenc.UintLen(e.channel)
-			prev = e.channel
-		}
-		n += cenc.BufferLen(len(e.data))
-	}
-	return n
-}
-
-// appendBatch appends a batch frame carrying entries, which must not be
-// empty:
-//
-//	00 00 ‖ uint firstChannel ‖ (uint len ‖ data | 00 ‖ uint nextChannel)…
-//
-// A zero length switches the channel of the entries that follow.
-func appendBatch(b []byte, entries []batchEntry) []byte {
-	prev := entries[0].channel
-	b = cenc.AppendUint(append(b, 0, typeBatch), prev)
-	for _, e := range entries {
-		if e.channel != prev {
-			b = cenc.AppendUint(append(b, 0), e.channel)
-			prev = e.channel
-		}
-		b = cenc.AppendBuffer(b, e.data)
-	}
-	return b
-}
-
 // frameError is a malformed frame: it wraps ErrProtocol and the decoding
 // error.
 func frameError(what string, err error) error {

@@ -105,8 +105,13 @@ type Mux struct {
 	tasks    []func() error        // callbacks for whoever holds cbMu next
 	buffered int                   // bytes held for parked remote channels
 
-	corked    int
-	batch     []batchEntry
+	corked int
+	// batch is the batch frame being built while corked (see
+	// appendBatchEntryLocked), empty until its first entry; batchChan
+	// is the channel of its last entry.
+	batch     []byte
+	batchChan uint64
+	batchCap  int // the size of the last batch, to size the next
 	batchSize int // protomux's running batch size, for the maxBatch flush
 
 	queue      [][]byte      // frames for the writer
@@ -313,7 +318,7 @@ func (m *Mux) Cork() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.corked++; m.corked == 1 {
-		m.batch = m.batch[:0]
+		m.batch = nil
 		m.batchSize = 1
 	}
 }
@@ -416,25 +421,64 @@ func (m *Mux) writeControlLocked(frame []byte) {
 }
 
 // pushBatchLocked adds a message (uint type ‖ payload) for channel to the
-// batch, flushing the batch first when it has reached maxBatch.
+// batch.
 func (m *Mux) pushBatchLocked(channel uint64, data []byte) {
+	m.batch = append(m.appendBatchEntryLocked(channel, len(data)), data...)
+}
+
+// appendBatchEntryLocked starts the next entry of the batch, for a
+// message of size bytes (uint type ‖ payload) on channel, and returns the
+// batch for the caller to append the message to. It flushes the batch
+// first when it has reached maxBatch. The frame is
+//
+//	00 00 ‖ uint firstChannel ‖ (uint len ‖ message | 00 ‖ uint nextChannel)…
+//
+// where a zero length switches the channel of the entries that follow.
+func (m *Mux) appendBatchEntryLocked(channel uint64, size int) []byte {
 	if m.batchSize >= maxBatch {
 		m.flushBatchLocked()
 	}
-	if n := len(m.batch); n == 0 || m.batch[n-1].channel != channel {
+	b := m.batch
+	switch {
+	case len(b) == 0:
+		if b == nil {
+			b = make([]byte, 0, max(m.batchCap, 2+9+cenc.BufferLen(size)))
+		}
+		b = cenc.AppendUint(append(b, 0, typeBatch), channel)
+		m.batchSize += 1 + cenc.UintLen(channel)
+	case channel != m.batchChan:
+		b = cenc.AppendUint(append(b, 0), channel)
 		m.batchSize += 1 + cenc.UintLen(channel)
 	}
-	m.batchSize += cenc.BufferLen(len(data))
-	m.batch = append(m.batch, batchEntry{channel, data})
+	m.batchChan = channel
+	m.batchSize += cenc.BufferLen(size)
+	return cenc.AppendUint(b, uint64(size))
+}
+
+// batchMark is the state of the batch before an entry, to take the entry
+// back with restoreBatch.
+type batchMark struct {
+	n, size int
+	channel uint64
+}
+
+func (m *Mux) batchState() batchMark {
+	return batchMark{len(m.batch), m.batchSize, m.batchChan}
+}
+
+// restoreBatch takes back the entries added since the mark. The batch
+// must not have been flushed since.
+func (m *Mux) restoreBatch(b batchMark) {
+	m.batch, m.batchSize, m.batchChan = m.batch[:b.n], b.size, b.channel
 }
 
 // flushBatchLocked queues the batch as one frame and empties it.
 func (m *Mux) flushBatchLocked() {
 	if len(m.batch) > 0 {
-		m.enqueueLocked(appendBatch(make([]byte, 0, batchLen(m.batch)), m.batch))
+		m.batchCap = len(m.batch)
+		m.enqueueLocked(m.batch)
 	}
-	clear(m.batch)
-	m.batch = m.batch[:0]
+	m.batch = nil
 	m.batchSize = 1
 }
 

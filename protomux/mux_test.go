@@ -934,3 +934,33 @@ func TestReusedReadBuffer(t *testing.T) {
 		}
 	}
 }
+
+// lyingCodec is cenc.String with a Len off by delta.
+type lyingCodec struct{ delta int }
+
+func (c lyingCodec) Len(v string) int               { return cenc.String.Len(v) + c.delta }
+func (lyingCodec) Append(b []byte, v string) []byte { return cenc.String.Append(b, v) }
+func (lyingCodec) Decode(d *cenc.Decoder) string    { return cenc.String.Decode(d) }
+
+// TestCorkBatchCodecLen sends corked messages whose codec's Len is wrong:
+// the batch encodes them straight into the frame after their length, so
+// it must notice and still frame them right.
+func TestCorkBatchCodecLen(t *testing.T) {
+	m, raw := rawMux(t)
+	ch, _ := m.CreateChannel(ChannelOptions{Protocol: "two"})
+	short := AddMessage(ch, cenc.Codec[string](lyingCodec{-1}), nil)
+	long := AddMessage(ch, cenc.Codec[string](lyingCodec{+2}), nil)
+	ch.Open(nil)
+	if got := readFrame(t, raw); got != "0001010374776f00" {
+		t.Fatalf("open %s", got)
+	}
+	m.Cork()
+	short.Send("a")
+	long.Send("bc")
+	short.Send("d")
+	m.Uncork()
+	want := "0000" + "01" + "03" + "000161" + "04" + "01026263" + "03" + "000164"
+	if got := readFrame(t, raw); got != want {
+		t.Fatalf("batch\n got %s\nwant %s", got, want)
+	}
+}
