@@ -24,6 +24,11 @@
 // database, the open cores and the replication streams (JS
 // store.namespace(name)).
 //
+// [Store.Purge], or Purge on a session (JS core.purge()), deletes a core
+// completely: its sessions close, its channels close on every stream
+// (which run on), and its data, key pair and name leave the database in
+// one atomic write. A later Get opens a new, empty core.
+//
 // # Key derivation
 //
 // A store has a 32-byte primary key, random and kept in its storage. Its

@@ -171,6 +171,8 @@ func (rep *Replication) start(rs hypercore.ReplicationStream) *protomux.Mux {
 func (rep *Replication) attach(c *hypercore.Core) {
 	dk := c.DiscoveryKey()
 	rep.mu.Lock()
+	stale := rep.dropClosedLocked(dk) // a purged core opened again
+	defer closeStale(stale)
 	if rep.ended || rep.cores[dk] != nil {
 		rep.mu.Unlock()
 		return
@@ -201,8 +203,10 @@ func (rep *Replication) onDiscoveryKey(mux *protomux.Mux, id []byte) {
 	}
 	dk := hypercore.Key(id)
 	rep.mu.Lock()
+	stale := rep.dropClosedLocked(dk) // purged: serve it only if stored again
 	known := rep.ended || rep.cores[dk] != nil
 	rep.mu.Unlock()
+	closeStale(stale)
 	if known {
 		return
 	}

@@ -18,8 +18,8 @@
 // The API follows JS hypercore 11 (index.js) in Go idiom: [Core.Append],
 // [Core.Get] (which waits for peers unless told not to), [Core.Has],
 // [Core.Seek], [Core.Update], [Core.Download], [Core.Clear],
-// [Core.Truncate], user data ([Core.SetUserData], [Core.GetUserData]),
-// [Core.Info], and events through [Core.Watch]. [Core.Replicate] and
+// [Core.Truncate], [Core.Purge] (deletes the core from its store), user
+// data ([Core.SetUserData], [Core.GetUserData]), [Core.Info], and events through [Core.Watch]. [Core.Replicate] and
 // [Core.Attach] replicate the core over a protomux session with the
 // replication protocol of package hypercore/internal/replicator;
 // [Core.Peers] lists the peers, and [EventPeerAdd] and [EventPeerRemove]

@@ -53,6 +53,9 @@ func (c *Core) local(index uint64) ([]byte, error) {
 	}
 	b, err := st.sc.Block(index)
 	if errors.Is(err, storage.ErrNotFound) {
+		if err := st.checkOpen(); err != nil {
+			return nil, err // purged meanwhile
+		}
 		return nil, nil // cleared or truncated since
 	}
 	if err != nil {

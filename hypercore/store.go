@@ -24,7 +24,8 @@ import (
 //
 // The Store also keeps what corestore needs besides cores: the primary key
 // from which named cores' key pairs are derived, and aliases from
-// (namespace, name) to a core.
+// (namespace, name) to a core. [Store.Purge] and [Core.Purge] delete
+// cores from it.
 //
 // A Store is safe for concurrent use.
 type Store struct {
@@ -36,6 +37,12 @@ type Store struct {
 	mu     sync.Mutex
 	cores  map[[32]byte]*state // open cores by discovery key
 	closed bool
+	// closing holds the cores being closed (the last session's release)
+	// or purged (purge.go), by discovery key; each channel is closed once
+	// that is over. Opens and purges of these cores wait for it (JS
+	// corestore's preopen), so that none loads a core whose last change
+	// is still being committed, or that is being deleted.
+	closing map[[32]byte]chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -56,7 +63,12 @@ func OpenStore(dir string, opts *StoreOptions) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hypercore: %w", err)
 	}
-	return &Store{db: db, log: logger(opts.Logger), cores: make(map[[32]byte]*state)}, nil
+	return &Store{
+		db:      db,
+		log:     logger(opts.Logger),
+		cores:   make(map[[32]byte]*state),
+		closing: make(map[[32]byte]chan struct{}),
+	}, nil
 }
 
 func logger(l *slog.Logger) *slog.Logger {
@@ -165,7 +177,7 @@ func (s *Store) Open(ctx context.Context, opts *Options) (*Core, error) {
 			return nil, err
 		}
 	}
-	return s.open(id, opts, true)
+	return s.open(ctx, id, opts, true)
 }
 
 // OpenDiscoveryKey opens the stored core with discovery key dk and
@@ -196,7 +208,7 @@ func (s *Store) OpenDiscoveryKey(ctx context.Context, dk Key, opts *Options) (*C
 	if err != nil {
 		return nil, err
 	}
-	return s.open(id, opts, false)
+	return s.open(ctx, id, opts, false)
 }
 
 // Has reports whether the store holds the core with discovery key dk.
@@ -263,12 +275,15 @@ func (s *Store) Alias(namespace [32]byte, name string) (Key, error) {
 }
 
 // session returns a new session of the open core dk, or nil when it is
-// not open.
+// not open (or being closed or purged).
 func (s *Store) session(dk [32]byte) (*Core, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, ErrClosed
+	}
+	if s.closing[dk] != nil {
+		return nil, nil
 	}
 	st := s.cores[dk]
 	if st == nil {
@@ -279,16 +294,16 @@ func (s *Store) session(dk [32]byte) (*Core, error) {
 }
 
 // open returns a session of the core id names, loading it (and creating it
-// when create is set and it is not stored).
-func (s *Store) open(id identity, opts *Options, create bool) (*Core, error) {
+// when create is set and it is not stored). When the core is being
+// closed or purged, it waits for that to end first (or for ctx).
+func (s *Store) open(ctx context.Context, id identity, opts *Options, create bool) (*Core, error) {
 	dk := hcrypto.DiscoveryKey(id.key)
 	// Loading happens under s.mu: opens are rare, and this keeps two opens
 	// of the same core from loading it twice.
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, ErrClosed
+	if err := s.lockSettled(ctx, dk); err != nil {
+		return nil, err
 	}
+	defer s.mu.Unlock()
 	if st := s.cores[dk]; st != nil {
 		if err := st.adopt(id, opts); err != nil {
 			return nil, err
@@ -306,18 +321,28 @@ func (s *Store) open(id identity, opts *Options, create bool) (*Core, error) {
 }
 
 // release drops one session of st, and closes st when it was the last.
+// While st shuts down, opens of the core wait (see Store.closing).
 func (s *Store) release(st *state) error {
 	s.mu.Lock()
 	st.sessions--
 	last := st.sessions == 0
+	var done chan struct{}
 	if last && s.cores[st.dk] == st {
 		delete(s.cores, st.dk)
+		done = make(chan struct{})
+		s.closing[st.dk] = done
 	}
 	s.mu.Unlock()
 	if !last {
 		return nil
 	}
 	err := st.shutdown()
+	if done != nil {
+		s.mu.Lock()
+		delete(s.closing, st.dk)
+		s.mu.Unlock()
+		close(done)
+	}
 	if st.ownsStore {
 		err = errors.Join(err, s.Close())
 	}

@@ -45,8 +45,9 @@
 //     printed with --verbose only, on stderr.
 //   - Exporting a drive to a folder skips, with a warning and a failing
 //     exit, entries whose path would leave the folder (see mirror).
-//   - purge drops the drive's blocks from the storage; the cores' small
-//     headers stay (corestore cannot delete a core yet).
+//   - purge of a drive the storage does not hold fails (JS creates it
+//     empty and purges that); purge deletes the drive's db core and blobs
+//     core, key pairs included, in one atomic write.
 //   - No colours: ls marks folders with a trailing '/'.
 package cli
 

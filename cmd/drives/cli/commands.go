@@ -556,30 +556,37 @@ func blobsCore(d *hyperdrive.Drive) (*hypercore.Core, bool) {
 	return c, ok
 }
 
+// purgeJSON is the output of purge --json.
+type purgeJSON struct {
+	// Key is the drive's key (its db core's).
+	Key string `json:"key"`
+	// BlobsKey is the key of the blobs core deleted with it; null when the
+	// drive's header was not stored, so that there was no blobs core.
+	BlobsKey *string `json:"blobsKey"`
+}
+
 func (e *env) purgeCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "purge <key>",
 		Short: "Delete all local storage of the drive",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.withKeyDrive(cmd.Context(), args[0], false, func(ctx context.Context, s *session, d *hyperdrive.Drive) error {
+			key, err := parseKey(args[0])
+			if err != nil {
+				return err
+			}
+			return e.withStoredDrive(cmd.Context(), key, openOptions{local: true}, false, func(ctx context.Context, s *session, d *hyperdrive.Drive) error {
 				e.printf("Deleting drive...")
-				var cleared uint64
-				cores := []*hypercore.Core{}
+				out := purgeJSON{Key: d.Key().String()}
 				if b, ok := blobsCore(d); ok {
-					cores = append(cores, b)
+					k := b.Key().String()
+					out.BlobsKey = &k
 				}
-				cores = append(cores, d.Core())
-				for _, c := range cores {
-					if n := c.Length(); n > 0 {
-						if err := c.Clear(ctx, 0, n); err != nil {
-							return fmt.Errorf("clearing core %s: %w", c.Key(), err)
-						}
-						cleared += n
-					}
+				if err := d.Purge(ctx); err != nil {
+					return fmt.Errorf("deleting drive %s: %w", d.Key(), err)
 				}
 				if e.json {
-					return e.printJSON(map[string]any{"key": d.Key().String(), "clearedBlocks": cleared})
+					return e.printJSON(out)
 				}
 				e.printf("Drive deleted.")
 				return nil

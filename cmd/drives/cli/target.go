@@ -107,6 +107,8 @@ func (s *session) close() error {
 type openOptions struct {
 	// writable: the drive must be writable here (its key pair stored).
 	writable bool
+	// local: the drive must be stored here; it is never fetched (purge).
+	local bool
 }
 
 // openDrive opens the drive with key. A drive the storage does not hold
@@ -116,8 +118,8 @@ func (s *session) openDrive(ctx context.Context, key hypercore.Key, o openOption
 	if err != nil {
 		return nil, err
 	}
-	if !has && (o.writable || len(s.e.connect) == 0) {
-		return nil, &errNoDrive{key: key, storage: s.dir, hint: !o.writable}
+	if !has && (o.writable || o.local || len(s.e.connect) == 0) {
+		return nil, &errNoDrive{key: key, storage: s.dir, hint: !o.writable && !o.local}
 	}
 	d, err := hyperdrive.New(ctx, s.store, key, nil)
 	if err != nil {

@@ -199,8 +199,10 @@ func (b *Batch) DeleteAlias(namespace [32]byte, name string) {
 	b.del(b.key)
 }
 
-// DeleteCore removes core c and everything stored for it. Aliases that
-// point to it are left dangling and read as ErrNotFound.
+// DeleteCore removes core c and everything stored under its id, and its
+// entry in the discovery key index, as part of the batch. Aliases that
+// point to it are left dangling (FindAlias reads them as ErrNotFound);
+// [DB.DeleteCores] removes those too, and is what a purge uses.
 func (b *Batch) DeleteCore(c *Core) {
 	if !b.ok() {
 		return
