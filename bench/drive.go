@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -35,6 +36,10 @@ import (
 // (this binary re-executed with driveFetcherEnv set). JS↔JS:
 // bench/js/drive.js is the fetcher and starts the seeder as a child node
 // process. One run on each side gives both rows.
+//
+// GOPEAR_BENCH_DRIVE_CPUPROFILE=<file> makes the Go fetcher write a CPU
+// profile of its run (from the dial to the end of the mirror) to file, for
+// go tool pprof with the bench binary.
 
 const (
 	driveBig        = 40
@@ -202,6 +207,18 @@ func driveFetcherChild() error {
 		return err
 	}
 
+	if file := os.Getenv("GOPEAR_BENCH_DRIVE_CPUPROFILE"); file != "" {
+		f, err := os.Create(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
 	start := time.Now()
 	conn, err := net.Dial("tcp", os.Getenv("GOPEAR_BENCH_DRIVE_ADDR"))
 	if err != nil {
@@ -226,6 +243,7 @@ func driveFetcherChild() error {
 		return err
 	}
 	elapsed := time.Since(start)
+	pprof.StopCPUProfile()
 	hwm, err := peakRSS()
 	if err != nil {
 		return err

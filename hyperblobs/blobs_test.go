@@ -152,8 +152,57 @@ func TestReadRanges(t *testing.T) {
 			if err := iotest.TestReader(r, want); err != nil {
 				t.Errorf("start=%d,length=%d: %v", start, length, err)
 			}
+			// WriteTo, from the start and after a first read.
+			for _, skip := range []int64{0, 1, 70} {
+				if _, err := r.Seek(skip, io.SeekStart); err != nil {
+					t.Fatal(err)
+				}
+				var buf bytes.Buffer
+				n, err := r.WriteTo(&buf)
+				w := want[min(int(skip), len(want)):]
+				if err != nil || n != int64(len(w)) || !bytes.Equal(buf.Bytes(), w) {
+					t.Errorf("start=%d,length=%d: WriteTo after %d: %d bytes, %v; want %d", start, length, skip, n, err, len(w))
+				}
+			}
 			r.Close()
 		}
+	}
+}
+
+// shortWriter writes at most n bytes in all, then fails.
+type shortWriter struct{ n int }
+
+var errFull = errors.New("full")
+
+func (w *shortWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		k := w.n
+		w.n = 0
+		return k, errFull
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+func TestWriteToErrors(t *testing.T) {
+	ctx := context.Background()
+	core, id, data := oddCore()
+	r, err := newBlobs(t, core, 64).CreateReadStream(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := r.WriteTo(&shortWriter{n: 150})
+	if n != 150 || !errors.Is(err, errFull) {
+		t.Errorf("WriteTo a full writer = %d, %v", n, err)
+	}
+	// The read goes on where the write stopped.
+	rest, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(rest, data[150:]) {
+		t.Errorf("read after a failed WriteTo: %d bytes, %v", len(rest), err)
+	}
+	r.Close()
+	if _, err := r.WriteTo(io.Discard); !errors.Is(err, hyperblobs.ErrClosed) {
+		t.Errorf("WriteTo after Close = %v, want ErrClosed", err)
 	}
 }
 

@@ -30,12 +30,12 @@ type ReadOptions struct {
 	NoPrefetch bool
 }
 
-// Reader reads a byte range of a blob: an io.Reader, io.Seeker and
-// io.ReaderAt whose offsets are relative to the start of the range (so
-// http.ServeContent can serve it). It must be closed: Close stops a
-// prefetch in progress. ReadAt is safe for concurrent use; Read and Seek
-// are not. Missing blocks are waited for as Wait says, and for no longer
-// than the context given to CreateReadStream lives.
+// Reader reads a byte range of a blob: an io.Reader, io.WriterTo,
+// io.Seeker and io.ReaderAt whose offsets are relative to the start of the
+// range (so http.ServeContent can serve it). It must be closed: Close stops
+// a prefetch in progress. ReadAt is safe for concurrent use; Read, WriteTo
+// and Seek are not. Missing blocks are waited for as Wait says, and for no
+// longer than the context given to CreateReadStream lives.
 type Reader struct {
 	b      *Blobs
 	id     ID
@@ -119,6 +119,44 @@ func (r *Reader) Read(p []byte) (int, error) {
 	n, err := r.readSome(p, r.start+r.pos)
 	r.pos += uint64(n)
 	return n, err
+}
+
+// WriteTo writes the rest of the range to w, block by block, straight
+// from the blocks the core returns (io.WriterTo: io.Copy uses it, with no
+// buffer of its own). It returns the number of bytes written.
+func (r *Reader) WriteTo(w io.Writer) (int64, error) {
+	if !r.prefetched {
+		r.prefetched = true
+		r.prefetch()
+	}
+	var n int64
+	for r.pos < r.Size() {
+		off := r.start + r.pos
+		c, err := r.block(off)
+		if err != nil {
+			return n, err
+		}
+		data := c.data[off-c.off:]
+		if rem := r.end - off; uint64(len(data)) > rem {
+			data = data[:rem]
+		}
+		m, err := w.Write(data)
+		if m < 0 || m > len(data) {
+			m = 0
+			if err == nil {
+				err = errors.New("hyperblobs: invalid write result")
+			}
+		}
+		r.pos += uint64(m)
+		n += int64(m)
+		if err != nil {
+			return n, err
+		}
+		if m < len(data) {
+			return n, io.ErrShortWrite
+		}
+	}
+	return n, r.check()
 }
 
 // ReadAt reads len(p) bytes at offset off of the range; it returns io.EOF
@@ -286,13 +324,31 @@ func (r *Reader) wrap(err error) error {
 }
 
 // prefetch starts downloading the range's blocks, as JS's read stream
-// does when it opens, unless told not to or the core cannot download.
+// does when it opens, unless told not to, the core cannot download, or
+// the blocks are already stored. A blob of one block is left to the read
+// itself, which asks for it.
 func (r *Reader) prefetch() {
-	if r.opts.NoPrefetch || (r.opts.Wait != nil && r.opts.Wait.NoWait) || r.refs != nil || r.Size() == 0 {
+	if r.opts.NoPrefetch || (r.opts.Wait != nil && r.opts.Wait.NoWait) || r.refs != nil || r.Size() == 0 || r.id.BlockLength <= 1 {
 		return
 	}
 	d, ok := r.b.core.(downloadCore)
 	if !ok || r.check() != nil {
+		return
+	}
+	whole := r.start == 0 && r.end == r.id.ByteLength
+	if whole {
+		// The whole blob: its blocks are known without seeking.
+		rng := hypercore.Range{Start: r.id.BlockOffset, End: r.id.BlockOffset + r.id.BlockLength}
+		if h, ok := r.b.core.(hasCore); ok {
+			if has, err := h.Has(r.ctx, rng.Start, rng.End); err == nil && has {
+				return
+			}
+		}
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			_ = d.Download(r.ctx, rng)
+		}()
 		return
 	}
 	r.wg.Add(1)

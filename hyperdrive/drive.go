@@ -689,7 +689,7 @@ func (d *Drive) openBlob(ctx context.Context, e *Entry, opts *ReadOptions) (*hyp
 	}
 	ro := &hyperblobs.ReadOptions{}
 	if opts != nil {
-		ro.Start, ro.Length = opts.Start, opts.Length
+		ro.Start, ro.Length, ro.NoPrefetch = opts.Start, opts.Length, opts.NoPrefetch
 	}
 	return blobs.CreateReadStream(ctx, id, ro)
 }

@@ -152,6 +152,12 @@ type ReadOptions struct {
 	// (JS treats length 0 as unset too). JS's inclusive { end } is
 	// Length = end - Start + 1.
 	Length uint64
+	// NoPrefetch turns off the download of the range's blocks that a
+	// hyperdrive read stream starts with its first read (JS prefetch:
+	// false): missing blocks are then asked for one by one as they are
+	// read, unless something else fetches them (a mirror's preload).
+	// Other drives ignore it.
+	NoPrefetch bool
 }
 
 // ListOptions are the options of a drive's List. A nil *ListOptions lists

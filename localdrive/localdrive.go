@@ -88,9 +88,12 @@ type Drive struct {
 	opts   Options
 	follow bool // FollowLinks || FollowExternalLinks
 
-	// mu serialises the making of folders with the removal of empty ones
-	// (JS's mutexify lock), and guards atomics.
-	mu      sync.Mutex
+	// mu keeps the making of folders (and of the files and links in
+	// them), which take it shared, apart from the removal of empty
+	// folders, which takes it alone (JS's mutexify lock serialises both).
+	mu sync.RWMutex
+
+	tmpMu   sync.Mutex
 	atomics map[string]bool // temporary names of atomic writes in progress
 }
 
@@ -123,6 +126,11 @@ func (d *Drive) SupportsMetadata() bool { return d.opts.Metadata != nil }
 // Close does nothing and returns nil: a localdrive holds no resources
 // (JS close is a no-op too).
 func (d *Drive) Close() error { return nil }
+
+// ConcurrentWrites reports true: the files of a folder are independent of
+// each other and a Drive is safe for concurrent use, so mirrordrive may
+// write several at once (mirrordrive.ConcurrentWriter).
+func (d *Drive) ConcurrentWrites() bool { return true }
 
 // Batch returns d: writes to a folder are not batched (JS batch() returns
 // the drive itself).
@@ -384,8 +392,8 @@ func (d *Drive) Symlink(ctx context.Context, key, linkname string) error {
 			return err
 		}
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	if err := os.MkdirAll(filepath.Dir(pointer), 0o777); err != nil {
 		return err
 	}
@@ -544,8 +552,8 @@ func (d *Drive) isEmpty(ctx context.Context, key string) (bool, error) {
 
 // allocTemp returns a free temporary name for an atomic write of filename.
 func (d *Drive) allocTemp(filename string) string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.tmpMu.Lock()
+	defer d.tmpMu.Unlock()
 	for c := 0; ; c++ {
 		name := filename + "." + strconv.Itoa(c) + ".localdrive.tmp"
 		if !d.atomics[name] {
@@ -556,7 +564,7 @@ func (d *Drive) allocTemp(filename string) string {
 }
 
 func (d *Drive) freeTemp(name string) {
-	d.mu.Lock()
+	d.tmpMu.Lock()
 	delete(d.atomics, name)
-	d.mu.Unlock()
+	d.tmpMu.Unlock()
 }

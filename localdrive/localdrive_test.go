@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -470,5 +471,77 @@ func TestEntryExternalLinks(t *testing.T) {
 	}
 	if e, _ := follow.Entry(ctx, "/int"); e == nil || e.Value.Linkname != "in.txt" {
 		t.Errorf("FollowExternalLinks Entry(/int) = %+v; want a link", e)
+	}
+}
+
+// TestConcurrentWrites writes files from many goroutines into folders
+// that others empty and remove meanwhile: every write lands, whatever the
+// order.
+func TestConcurrentWrites(t *testing.T) {
+	ctx := context.Background()
+	for _, atomic := range []bool{false, true} {
+		d := newDrive(t, &localdrive.Options{Atomic: atomic})
+		if !d.ConcurrentWrites() {
+			t.Fatal("ConcurrentWrites() = false")
+		}
+		const writers, files = 8, 40
+		stop, deleted := make(chan struct{}), make(chan error, 1)
+		go func() {
+			// Create and delete a file in the shared folders, so that
+			// they are removed whenever they are left empty.
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					deleted <- nil
+					return
+				default:
+				}
+				key := fmt.Sprintf("/f%d/g%d/tmp", i%3, i%2)
+				if err := d.Put(ctx, key, []byte("x"), nil); err != nil {
+					deleted <- err
+					return
+				}
+				if err := d.Del(ctx, key); err != nil {
+					deleted <- err
+					return
+				}
+			}
+		}()
+		written := make(chan error, writers)
+		for w := range writers {
+			go func() {
+				for i := range files {
+					key := fmt.Sprintf("/f%d/g%d/w%d-%d.txt", i%3, i%2, w, i)
+					data := strings.Repeat(key, i)
+					if err := d.Put(ctx, key, []byte(data), &hyperdrive.PutOptions{Executable: i%5 == 0}); err != nil {
+						written <- err
+						return
+					}
+				}
+				written <- nil
+			}()
+		}
+		for range writers {
+			if err := <-written; err != nil {
+				t.Errorf("atomic %v: %v", atomic, err)
+			}
+		}
+		close(stop)
+		if err := <-deleted; err != nil {
+			t.Errorf("atomic %v: %v", atomic, err)
+		}
+		for w := range writers {
+			for i := range files {
+				key := fmt.Sprintf("/f%d/g%d/w%d-%d.txt", i%3, i%2, w, i)
+				e, err := d.Entry(ctx, key)
+				if err != nil || e == nil || e.Value.Executable != (i%5 == 0) {
+					t.Fatalf("atomic %v: Entry(%s) = %+v, %v", atomic, key, e, err)
+				}
+				got, err := d.Get(ctx, key)
+				if err != nil || string(got) != strings.Repeat(key, i) {
+					t.Errorf("atomic %v: %s: %q, %v", atomic, key, got, err)
+				}
+			}
+		}
 	}
 }

@@ -101,12 +101,18 @@ func (d *Drive) CreateWriteStream(ctx context.Context, key string, opts *hyperdr
 	if o.Executable {
 		mode = 0o755
 	}
-	d.mu.Lock()
-	err = os.MkdirAll(filepath.Dir(filename), 0o777)
-	if err == nil {
-		w.f, err = os.OpenFile(w.tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, mode)
+	// The folder usually exists (a mirror writes many files to each):
+	// open first, and make the folders only when that fails for want of
+	// them.
+	const flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC | os.O_APPEND
+	d.mu.RLock()
+	w.f, err = os.OpenFile(w.tmp, flags, mode)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(filename), 0o777); err == nil {
+			w.f, err = os.OpenFile(w.tmp, flags, mode)
+		}
 	}
-	d.mu.Unlock()
+	d.mu.RUnlock()
 	if err == nil {
 		var st fs.FileInfo
 		if st, err = w.f.Stat(); err == nil && o.Executable != (st.Mode().Perm()&0o100 != 0) {

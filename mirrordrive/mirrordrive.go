@@ -16,13 +16,31 @@
 // both are files of the same length and content, with the same executable
 // bit and (when both drives support metadata) the same metadata.
 //
+// # Preload and concurrency
+//
+// As in JS, a source that fetches from peers (a [Preloader]: hyperdrive)
+// is preloaded: on a goroutine of its own the mirror lists the source and
+// has it fetch the content of every entry to visit, while the passes
+// proceed and read it as it arrives. A destination whose files are
+// independent of each other (a [ConcurrentWriter]: localdrive) has up to
+// [Options.Concurrency] files copied at once, not necessarily in the order
+// they are reported: while a file is being created in a folder, files of
+// other folders go first (file systems create the files of a folder one at
+// a time). Changes are still reported one by one in the order above, each
+// before it is applied; links, deletions and entry rewrites are applied
+// alone, once every copy reported before them is complete, so that no
+// write goes through a link made later, nor races with a deletion.
+//
 // # Differences from JS
 //
 // Progress is a callback or the returned list, not an async iterator; the
-// JS monitor (download and upload speeds of a hyperdrive source), preload,
-// dedup and transformers are not here yet. An Entries list holds keys, not
-// entry objects. In JS, an Entries key that the destination lacks makes the
-// prune pass throw; here it is skipped.
+// JS monitor (download and upload speeds of a hyperdrive source), dedup and
+// transformers are not here yet. An Entries list holds keys, not entry
+// objects. In JS, an Entries key that the destination lacks makes the prune
+// pass throw; here it is skipped. JS's preload fetches the content of
+// block-map files only (a bug of mirror-drive 1.14.2); here it fetches
+// every file's, and, when the whole drive is mirrored, the source's
+// metadata first. JS copies one file at a time.
 package mirrordrive
 
 import (
@@ -32,7 +50,10 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"path"
 	"reflect"
+	"slices"
+	"sync"
 
 	"github.com/gopear/gopear/hyperdrive"
 )
@@ -78,6 +99,40 @@ type BlobSizer interface {
 	BlobByteLength(ctx context.Context, blob hyperdrive.BlobID) (uint64, error)
 }
 
+// Preloader is implemented by source drives whose entries and content may
+// have to be fetched from peers (hyperdrive), for the preload (see the
+// package documentation; Options.NoPreload turns it off). The mirror calls
+// both methods on a goroutine of its own, while it goes on, and cancels
+// their context when it ends; their errors are ignored, since the reads
+// that need the data report them.
+//
+//   - DownloadMetadata fetches what listing the whole drive reads; it is
+//     called first, when a prefix is the root and no Options.Entries are
+//     given.
+//   - DownloadEntries fetches the content of entries, in batches of the
+//     entries the copy pass will visit, in order; a dry run skips it.
+//
+// Both return once what they fetch is stored, or ctx is done. While it
+// preloads, the mirror opens the source's read streams with NoPrefetch:
+// the preload fetches for them.
+type Preloader interface {
+	DownloadMetadata(ctx context.Context) error
+	DownloadEntries(ctx context.Context, entries []*hyperdrive.Entry) error
+}
+
+// ConcurrentWriter is implemented by destinations whose files are
+// independent of each other (localdrive: files in a folder), so that the
+// mirror may copy several at once (see the package documentation). The
+// drive must be safe for concurrent use; ConcurrentWrites returning false
+// keeps the mirror to one file at a time.
+type ConcurrentWriter interface {
+	ConcurrentWrites() bool
+}
+
+// DefaultConcurrency is the number of files copied at once into a
+// [ConcurrentWriter] when Options.Concurrency is 0.
+const DefaultConcurrency = 8
+
 // Flusher is implemented by destinations that buffer writes. With
 // Options.Batch, the mirror calls Flush at the end.
 type Flusher interface {
@@ -101,6 +156,10 @@ type Options struct {
 	IncludeEquals bool
 	// Filter, when not nil, skips the source keys for which it returns
 	// false. As in JS it applies to the copy pass only: pruning ignores it.
+	// It is called once for each key the copy pass visits, never
+	// concurrently, but possibly on the preload's goroutine and before the
+	// copy pass gets to the key (JS calls it twice then; here the preload
+	// and the copy pass share each answer).
 	Filter func(key string) bool
 	// Ignore, when not nil, hides keys (and, for drives that walk folders,
 	// whole folders) from both listings; see hyperdrive.IgnorePaths for the
@@ -116,8 +175,15 @@ type Options struct {
 	// keys under every prefix, in both passes.
 	Entries []string
 	// Progress, when not nil, is called with each change before it is
-	// applied, in order.
+	// applied, in order, on the goroutine that called Mirror.
 	Progress func(Change)
+	// NoPreload turns off the preload of a [Preloader] source (JS
+	// preload: false): content is then fetched as each file is read.
+	NoPreload bool
+	// Concurrency is the number of files copied at once into a
+	// [ConcurrentWriter] destination; 0 means DefaultConcurrency, 1 one at
+	// a time. Other destinations are written one file at a time.
+	Concurrency int
 }
 
 // Op is the kind of a [Change].
@@ -162,8 +228,9 @@ type Result struct {
 }
 
 // Mirror makes dst a copy of src; see the package documentation. It returns
-// what it did, also when it fails part way (the changes so far, the last one
-// possibly not applied).
+// what it did, also when it fails part way (the changes so far, the last
+// one, or with a [ConcurrentWriter] the last few, possibly not applied).
+// When it returns, nothing it started is still running.
 func Mirror(ctx context.Context, src, dst Drive, opts *Options) (*Result, error) {
 	m := &mirror{src: src, dst: dst, res: new(Result)}
 	if opts != nil {
@@ -171,6 +238,9 @@ func Mirror(ctx context.Context, src, dst Drive, opts *Options) (*Result, error)
 	}
 	if len(m.opts.Prefix) == 0 {
 		m.opts.Prefix = []string{"/"}
+	}
+	if m.opts.Concurrency < 0 {
+		return m.res, errors.New("mirrordrive: negative Concurrency")
 	}
 	m.srcMeta = supportsMetadata(src)
 	m.dstMeta = supportsMetadata(dst)
@@ -183,6 +253,10 @@ type mirror struct {
 	opts             Options
 	srcMeta, dstMeta bool
 	res              *Result
+	copies           *copier // nil: copies are made one at a time, inline
+	// readOpts are the options of the source's read streams: with a
+	// preload, reads do not fetch on their own.
+	readOpts *hyperdrive.ReadOptions
 }
 
 func supportsMetadata(d Drive) bool {
@@ -198,6 +272,27 @@ func (m *mirror) report(c Change) {
 }
 
 func (m *mirror) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var preloading sync.WaitGroup
+	defer preloading.Wait()
+	defer cancel()
+	filter := m.opts.Filter
+	if p, ok := m.src.(Preloader); ok && !m.opts.NoPreload {
+		if !m.opts.DryRun {
+			m.readOpts = &hyperdrive.ReadOptions{NoPrefetch: true}
+		}
+		var shared *sharedFilter
+		if filter != nil {
+			shared = &sharedFilter{fn: filter, answers: make(map[string]bool)}
+			filter = shared.answer
+		}
+		preloading.Add(1)
+		go func() {
+			defer preloading.Done()
+			m.preload(ctx, p, shared)
+		}()
+	}
+
 	if !m.opts.NoPrune {
 		for it, err := range m.walk(ctx, m.dst, m.src, nil) {
 			if err != nil {
@@ -221,14 +316,24 @@ func (m *mirror) run(ctx context.Context) error {
 		}
 	}
 
-	for it, err := range m.walk(ctx, m.src, m.dst, m.opts.Filter) {
-		if err != nil {
-			return err
+	if w, ok := m.dst.(ConcurrentWriter); ok && w.ConcurrentWrites() && !m.opts.DryRun {
+		n := m.opts.Concurrency
+		if n == 0 {
+			n = DefaultConcurrency
 		}
-		if it.a == nil {
-			continue
+		if n > 1 {
+			m.copies = newCopier(n)
+			defer m.copies.close()
 		}
-		if err := m.copy(ctx, it.key, it.a, it.b); err != nil {
+	}
+	if err := m.copyPass(ctx, filter); err != nil {
+		if m.copies != nil {
+			m.copies.wait()
+		}
+		return err
+	}
+	if m.copies != nil {
+		if err := m.copies.wait(); err != nil {
 			return err
 		}
 	}
@@ -240,6 +345,272 @@ func (m *mirror) run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// copyPass is the second pass: every source entry that passes the filter
+// is compared with the destination's and copied when they differ.
+func (m *mirror) copyPass(ctx context.Context, filter func(string) bool) error {
+	for it, err := range m.walk(ctx, m.src, m.dst, filter) {
+		if err != nil {
+			return err
+		}
+		if it.a == nil {
+			continue
+		}
+		if m.copies != nil {
+			if err := m.copies.failed(); err != nil {
+				return err
+			}
+			if m.copies.busy(it.key) {
+				// The key came up again (prefixes that overlap) while its
+				// copy is being made: look again once it is done.
+				if err := m.copies.wait(); err != nil {
+					return err
+				}
+				if it.b, err = m.dst.Entry(ctx, it.key); err != nil {
+					return err
+				}
+			}
+		}
+		if err := m.copy(ctx, it.key, it.a, it.b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// preload has a Preloader source fetch what the passes will read: its
+// metadata when the whole drive is mirrored, then, unless this is a dry
+// run, the content of the entries the copy pass visits, in batches.
+// filter, when not nil, is the filter the copy pass shares.
+func (m *mirror) preload(ctx context.Context, p Preloader, filter *sharedFilter) {
+	var fn func(string) bool
+	if filter != nil {
+		defer filter.done()
+		fn = filter.answer
+	}
+	if m.opts.Entries == nil && slices.ContainsFunc(m.opts.Prefix, func(p string) bool { return p == "/" || p == "" }) {
+		if p.DownloadMetadata(ctx) != nil {
+			return
+		}
+	}
+	if m.opts.DryRun {
+		return
+	}
+	const batch = 4096
+	var entries []*hyperdrive.Entry
+	for it, err := range m.walk(ctx, m.src, nil, fn) {
+		if err != nil {
+			return
+		}
+		if it.a == nil || it.a.Value.Blob == nil {
+			continue
+		}
+		entries = append(entries, it.a)
+		if len(entries) == batch {
+			if p.DownloadEntries(ctx, entries) != nil {
+				return
+			}
+			entries = entries[:0]
+		}
+	}
+	if len(entries) > 0 {
+		p.DownloadEntries(ctx, entries)
+	}
+}
+
+// sharedFilter lets the preload and the copy pass, which walk the same
+// keys in the same order, call Options.Filter once per key between them:
+// whichever walk gets to a key first calls the filter, never at the same
+// time as the other, and leaves the answer for the other walk.
+type sharedFilter struct {
+	fn func(string) bool
+
+	mu       sync.Mutex
+	answers  map[string]bool // answers the other walk has yet to take
+	finished bool            // the preload is over: the copy pass is alone
+}
+
+// answer is the filter of either walk.
+func (f *sharedFilter) answer(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ok, found := f.answers[key]; found {
+		delete(f.answers, key)
+		return ok
+	}
+	ok := f.fn(key)
+	if !f.finished {
+		f.answers[key] = ok
+	}
+	return ok
+}
+
+// done ends the preload's part: new answers are no longer kept (those
+// kept are still the copy pass's to take).
+func (f *sharedFilter) done() {
+	f.mu.Lock()
+	f.finished = true
+	f.mu.Unlock()
+}
+
+// copier makes the copies of file contents on n goroutines. Copies are
+// handed over in the order they are reported, and wait in a window of up
+// to window copies; a copy starts once a goroutine is free and no other
+// copy is creating a file in its folder, so that it may start before one
+// handed over earlier. File systems create the files of one folder one at
+// a time, and creating one can be slow: copies in other folders go on
+// meanwhile.
+type copier struct {
+	window int
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	cond     sync.Cond // signalled on every change below
+	pending  []*copyTask
+	running  int
+	creating map[string]bool // folders a running copy is creating its file in
+	keys     map[string]bool // keys of the copies pending or running
+	err      error           // the first copy that failed
+	closed   bool
+}
+
+// copyTask is the copy of the file key (in folder dir); run calls created
+// once the destination file exists.
+type copyTask struct {
+	key, dir string
+	run      func(created func()) error
+}
+
+// newCopier starts n goroutines; close stops them.
+func newCopier(n int) *copier {
+	c := &copier{window: 8 * n, creating: make(map[string]bool), keys: make(map[string]bool)}
+	c.cond.L = &c.mu
+	c.wg.Add(n)
+	for range n {
+		go c.work()
+	}
+	return c
+}
+
+// add hands over the copy of key, waiting while the window is full. It
+// returns the error of a copy that failed instead.
+func (c *copier) add(key string, run func(created func()) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.err == nil && len(c.pending) >= c.window {
+		c.cond.Wait()
+	}
+	if c.err != nil {
+		return c.err
+	}
+	c.pending = append(c.pending, &copyTask{key: key, dir: path.Dir(key), run: run})
+	c.keys[key] = true
+	c.cond.Broadcast()
+	return nil
+}
+
+// work runs copies until close.
+func (c *copier) work() {
+	defer c.wg.Done()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		t := c.nextLocked()
+		if t == nil {
+			if c.closed {
+				return
+			}
+			c.cond.Wait()
+			continue
+		}
+		c.creating[t.dir] = true
+		c.running++
+		c.mu.Unlock()
+		var once sync.Once
+		created := func() {
+			once.Do(func() {
+				c.mu.Lock()
+				delete(c.creating, t.dir)
+				c.cond.Broadcast()
+				c.mu.Unlock()
+			})
+		}
+		err := t.run(created)
+		created()
+		c.mu.Lock()
+		c.running--
+		delete(c.keys, t.key)
+		if err != nil && c.err == nil {
+			c.err = err
+			c.dropLocked()
+		}
+		c.cond.Broadcast()
+	}
+}
+
+// nextLocked takes the first pending copy whose folder no running copy is
+// creating a file in; none once a copy failed.
+func (c *copier) nextLocked() *copyTask {
+	if c.err != nil {
+		return nil
+	}
+	for i, t := range c.pending {
+		if !c.creating[t.dir] {
+			c.pending = slices.Delete(c.pending, i, i+1)
+			return t
+		}
+	}
+	return nil
+}
+
+// dropLocked forgets the pending copies: one failed, the mirror ends.
+func (c *copier) dropLocked() {
+	for _, t := range c.pending {
+		delete(c.keys, t.key)
+	}
+	c.pending = nil
+}
+
+// busy reports whether a copy of key is pending or running.
+func (c *copier) busy(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.keys[key]
+}
+
+// failed returns the error of the first copy that failed, if any.
+func (c *copier) failed() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// wait waits until every copy handed over is done, or until the running
+// ones are after one failed, and returns failed().
+func (c *copier) wait() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.running > 0 || (len(c.pending) > 0 && c.err == nil) {
+		c.cond.Wait()
+	}
+	return c.err
+}
+
+// close stops the goroutines once the copies running are done; pending
+// copies are dropped.
+func (c *copier) close() {
+	c.mu.Lock()
+	c.closed = true
+	if c.err == nil {
+		c.err = errCopierClosed
+	}
+	c.dropLocked()
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	c.wg.Wait()
+}
+
+var errCopierClosed = errors.New("mirrordrive: copies stopped")
 
 // similarity is the outcome of comparing two entries.
 type similarity int
@@ -293,6 +664,16 @@ func (m *mirror) copy(ctx context.Context, key string, a, b *hyperdrive.Entry) e
 		return nil
 	}
 
+	if m.copies != nil {
+		if a.Value.Linkname == "" && !onlyMetadata {
+			return m.copies.add(key, func(created func()) error { return m.copyContent(ctx, key, a, created) })
+		}
+		// Anything but a copy is applied alone: after the copies before
+		// it, before those after it.
+		if err := m.copies.wait(); err != nil {
+			return err
+		}
+	}
 	switch {
 	case a.Value.Linkname != "":
 		return m.dst.Symlink(ctx, key, a.Value.Linkname)
@@ -304,13 +685,15 @@ func (m *mirror) copy(ctx context.Context, key string, a, b *hyperdrive.Entry) e
 			Metadata:   a.Value.Metadata,
 		})
 	default:
-		return m.copyContent(ctx, key, a)
+		return m.copyContent(ctx, key, a, nil)
 	}
 }
 
 // copyContent streams the source file a to key in the destination.
-func (m *mirror) copyContent(ctx context.Context, key string, a *hyperdrive.Entry) error {
-	r, err := m.src.CreateReadStream(ctx, a.Key, nil)
+// created, when not nil, is called once the destination's write stream is
+// open.
+func (m *mirror) copyContent(ctx context.Context, key string, a *hyperdrive.Entry, created func()) error {
+	r, err := m.src.CreateReadStream(ctx, a.Key, m.readOpts)
 	if err != nil {
 		return err
 	}
@@ -319,10 +702,13 @@ func (m *mirror) copyContent(ctx context.Context, key string, a *hyperdrive.Entr
 		Executable: a.Value.Executable,
 		Metadata:   a.Value.Metadata,
 	})
+	if created != nil {
+		created()
+	}
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(w, ctxReader{ctx, r}); err != nil {
+	if _, err := copyCtx(ctx, w, r); err != nil {
 		if a, ok := w.(interface{ CloseWithError(error) error }); ok {
 			a.CloseWithError(err)
 		} else {
@@ -331,6 +717,34 @@ func (m *mirror) copyContent(ctx context.Context, key string, a *hyperdrive.Entr
 		return err
 	}
 	return w.Close()
+}
+
+// copyCtx copies r to w until EOF, or until ctx is done. A reader that
+// is an io.WriterTo (a hyperdrive file) writes its blocks to w as they
+// are, with no buffer between.
+func copyCtx(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
+	if wt, ok := r.(io.WriterTo); ok {
+		return wt.WriteTo(ctxWriter{ctx, w})
+	}
+	return io.CopyBuffer(w, ctxReader{ctx, r}, make([]byte, copyBuffer))
+}
+
+// copyBuffer is the buffer of a copy from a reader that is not an
+// io.WriterTo: 64 KiB, the block size of hyperblobs and of JS file
+// streams.
+const copyBuffer = 64 << 10
+
+// ctxWriter stops a copy when its context is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }
 
 // ctxReader stops a copy when its context is done.
@@ -401,7 +815,7 @@ func maybeEquals(a, b *hyperdrive.Entry) bool {
 // contentEquals compares the contents of a (in the source) and b (in the
 // destination), as binary-stream-equals.
 func (m *mirror) contentEquals(ctx context.Context, a, b *hyperdrive.Entry) (bool, error) {
-	ra, err := m.src.CreateReadStream(ctx, a.Key, nil)
+	ra, err := m.src.CreateReadStream(ctx, a.Key, m.readOpts)
 	if err != nil {
 		return false, err
 	}
@@ -519,15 +933,22 @@ type item struct {
 }
 
 // walk is JS's _list: for each prefix, the entries of a under it (or the
-// Entries keys), passing filter, each with the entry of b at the same key;
-// then the prefix itself as a key, when either drive has it.
+// Entries keys), passing filter, each with the entry of b at the same key
+// (none when b is nil); then the prefix itself as a key, when either drive
+// has it.
 func (m *mirror) walk(ctx context.Context, a, b Drive, filter func(string) bool) iter.Seq2[item, error] {
 	return func(yield func(item, error) bool) {
+		entryB := func(key string) (*hyperdrive.Entry, error) {
+			if b == nil {
+				return nil, nil
+			}
+			return b.Entry(ctx, key)
+		}
 		pair := func(key string) bool {
 			ea, err := a.Entry(ctx, key)
 			if err == nil {
 				var eb *hyperdrive.Entry
-				if eb, err = b.Entry(ctx, key); err == nil {
+				if eb, err = entryB(key); err == nil {
 					return yield(item{key: key, a: ea, b: eb}, nil)
 				}
 			}
@@ -553,7 +974,7 @@ func (m *mirror) walk(ctx context.Context, a, b Drive, filter func(string) bool)
 					if filter != nil && !filter(e.Key) {
 						continue
 					}
-					eb, err := b.Entry(ctx, e.Key)
+					eb, err := entryB(e.Key)
 					if err != nil {
 						yield(item{}, err)
 						return
@@ -569,7 +990,7 @@ func (m *mirror) walk(ctx context.Context, a, b Drive, filter func(string) bool)
 					yield(item{}, err)
 					return
 				}
-				eb, err := b.Entry(ctx, prefix)
+				eb, err := entryB(prefix)
 				if err != nil {
 					yield(item{}, err)
 					return

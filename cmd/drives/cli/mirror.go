@@ -199,6 +199,10 @@ func (e *env) runMirror(ctx context.Context, s *session, src, dst target, prefix
 		Prefix: []string{prefix},
 		DryRun: f.dryRun,
 		Filter: filter,
+		// The drive is downloaded above; a preload would only list it
+		// again, and call the filter, which prints, on a goroutine of
+		// its own.
+		NoPreload: true,
 		Progress: func(c mirrordrive.Change) {
 			if e.json {
 				return

@@ -70,6 +70,12 @@ func newExportDrive(dir string) (*exportDrive, error) {
 	return &exportDrive{ld: d, root: d.Root()}, nil
 }
 
+// ConcurrentWrites lets a mirror write several files at once
+// (mirrordrive.ConcurrentWriter): the checks hold for each write on its
+// own, since the mirror makes links alone, after the writes before them
+// and before those after them.
+func (d *exportDrive) ConcurrentWrites() bool { return true }
+
 func (d *exportDrive) Entry(ctx context.Context, key string) (*hyperdrive.Entry, error) {
 	return d.ld.Entry(ctx, key)
 }
