@@ -49,6 +49,9 @@ func (st *state) applyBatch(ds []*wire.Data, out []applied, errs []error) {
 	for i, d := range ds {
 		if isPlainBlock(d) {
 			g.add(i, d, out, errs)
+			if g.bytes >= maxGroupBytes {
+				g.commit(out, errs)
+			}
 			continue
 		}
 		g.commit(out, errs)
@@ -65,6 +68,11 @@ func isPlainBlock(d *wire.Data) bool {
 	return d.Block != nil && d.Upgrade == nil && d.Manifest == nil && d.Hash == nil && d.Seek == nil
 }
 
+// maxGroupBytes bounds the block bytes stored in one batch: a Pebble batch
+// of half the memtable or more is flushed on its own, and a group's batch
+// is memory held until it commits.
+const maxGroupBytes = 1 << 20
+
 // blockGroups keeps blockGroups, whose slices are reused from one
 // applyBatch to the next.
 var blockGroups = sync.Pool{New: func() any { return new(blockGroup) }}
@@ -77,6 +85,7 @@ type blockGroup struct {
 	batches []*merkle.Batch
 	blocks  []*wire.Data // the block each slot stores, nil for none
 	indices []uint64     // the indices of the blocks stored, sorted at commit
+	bytes   int          // the size of the blocks stored
 	seen    map[uint64]bool
 	// scratch for commit, kept between groups
 	nodes, sorted []hcrypto.Node
@@ -111,6 +120,7 @@ func (g *blockGroup) add(i int, d *wire.Data, out []applied, errs []error) {
 		g.seen[idx] = true
 		g.blocks = append(g.blocks, d)
 		g.indices = append(g.indices, idx)
+		g.bytes += len(d.Block.Value)
 	} else {
 		g.blocks = append(g.blocks, nil)
 	}
@@ -201,7 +211,7 @@ func (g *blockGroup) fail(errs []error, err error) {
 }
 
 func (g *blockGroup) reset() {
-	g.slots, g.batches, g.indices = g.slots[:0], g.batches[:0], g.indices[:0]
+	g.slots, g.batches, g.indices, g.bytes = g.slots[:0], g.batches[:0], g.indices[:0], 0
 	clear(g.blocks)
 	g.blocks = g.blocks[:0]
 	clear(g.seen)

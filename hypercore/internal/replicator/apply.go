@@ -113,8 +113,11 @@ func (r *Replicator) applyLoop() {
 // other data together.
 func (r *Replicator) applyQueued(items []queuedData) {
 	for len(items) > 0 {
-		if items[0].reorg {
-			items[0].p.onReorgData(items[0].req, items[0].d)
+		if it := items[0]; it.reorg {
+			it.p.onReorgData(it.req, it.d)
+			r.mu.Lock()
+			it.p.applying--
+			r.mu.Unlock()
 			items = items[1:]
 			continue
 		}
@@ -165,6 +168,7 @@ func (r *Replicator) applyRun(items []queuedData) {
 	}()
 	for i, it := range items {
 		if it.req != nil {
+			it.p.applying--
 			r.detachLocked(it.req)
 		}
 		if errs[i] != nil {

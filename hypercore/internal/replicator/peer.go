@@ -72,6 +72,7 @@ type peer struct {
 	lastUpgradableFork      uint64
 	lengthAcked             uint64 // what the remote believes our length is
 	inflight                int
+	applying                int             // answers received and queued for the apply goroutine
 	wantsSent               map[uint64]bool // want batches sent
 	remoteWants             remoteWants
 	fullyDownloadedSignaled uint64
@@ -246,6 +247,11 @@ func (r *Replicator) dropPeerLocked(p *peer, why error) {
 	r.log.Debug("replicator: dropping peer", "err", why)
 	r.removePeerLocked(p) // its watcher closes the channel
 }
+
+// load is the peer's requests in flight plus its answers still being
+// applied: what Options.MaxInflight bounds, so that answers queue no
+// deeper than the window.
+func (p *peer) load() int { return p.inflight + p.applying }
 
 func (p *peer) activeLocked() bool { return p.opened && !p.removed && !p.paused }
 

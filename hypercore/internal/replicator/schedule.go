@@ -62,7 +62,7 @@ func (r *Replicator) updateAllLocked() {
 }
 
 func (r *Replicator) hasCapacityLocked(p *peer) bool {
-	return p.activeLocked() && p.remoteUploading && p.inflight < r.opts.MaxInflight
+	return p.activeLocked() && p.remoteUploading && p.load() < r.opts.MaxInflight
 }
 
 // shouldUpgradeLocked reports whether p can upgrade us now (JS
@@ -146,10 +146,10 @@ func (r *Replicator) requestBlockLocked(bw *blockWant, st State, ps []*peer) boo
 			avoided++
 			continue
 		}
-		if p.inflight >= r.opts.MaxInflight {
+		if p.load() >= r.opts.MaxInflight {
 			continue
 		}
-		if best == nil || p.inflight < best.inflight {
+		if best == nil || p.load() < best.load() {
 			best = p
 		}
 	}
@@ -206,7 +206,7 @@ func (r *Replicator) scheduleDownloadLocked(d *Download, st State, ps []*peer) b
 	capacity := 0
 	for _, p := range ps {
 		if r.hasCapacityLocked(p) {
-			capacity += r.opts.MaxInflight - p.inflight
+			capacity += max(0, r.opts.MaxInflight-p.load())
 		}
 	}
 	for i, scanned := d.cursor, 0; i < d.end && capacity > 0 && scanned < maxScan; i, scanned = i+1, scanned+1 {
@@ -495,6 +495,9 @@ func (p *peer) onData(d *wire.Data) error {
 	if req != nil && d.Fork > st.Fork && d.Upgrade != nil && d.Upgrade.Start == 0 {
 		reorg = true // an upgrade answered from a higher fork: a fork proof
 		req.forkProof = true
+	}
+	if req != nil {
+		p.applying++
 	}
 	r.mu.Unlock()
 	// Apply in the replicator's apply goroutine, so that this reader goes
