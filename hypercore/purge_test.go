@@ -320,24 +320,27 @@ func TestPurgeReplicating(t *testing.T) {
 	}
 	defer r2.Close()
 
+	// Both cores are attached before the muxes read: a core attached to
+	// a mux already reading races with the remote's open, which the mux
+	// may reject first (as in JS).
 	a, b := protomux.Pipe()
 	hh := hhPipe{a, true}.HandshakeHash()
-	ma, err := w1.Replicate(hhPipe{a, true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ma := protomux.New(a, &protomux.Options{DeferRead: true})
 	defer ma.Close()
-	if err := w2.Attach(ma, hh, true); err != nil {
-		t.Fatal(err)
-	}
-	mb, err := r1.Replicate(hhPipe{b, false})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mb := protomux.New(b, &protomux.Options{DeferRead: true})
 	defer mb.Close()
-	if err := r2.Attach(mb, hh, false); err != nil {
-		t.Fatal(err)
+	for _, c := range []*Core{w1, w2} {
+		if err := c.Attach(ma, hh, true); err != nil {
+			t.Fatal(err)
+		}
 	}
+	for _, c := range []*Core{r1, r2} {
+		if err := c.Attach(mb, hh, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ma.Start()
+	mb.Start()
 	for _, c := range []*Core{r1, r2} {
 		if _, err := c.Get(ctx, 3, nil); err != nil {
 			t.Fatal(err)

@@ -611,12 +611,12 @@ func (p *peer) onReorgData(req *request, d *wire.Data) {
 	r.applyMu.Lock()
 	defer r.applyMu.Unlock()
 
+	// rg.req stays set until detachLocked below, so that nobody uses the
+	// reorg (updateReorgLocked asks it what it wants) while it updates.
 	r.mu.Lock()
 	rg := r.reorg
 	if rg == nil || rg.req != req {
 		rg = nil
-	} else {
-		rg.req = nil
 	}
 	r.mu.Unlock()
 
