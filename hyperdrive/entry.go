@@ -7,15 +7,17 @@
 // "db" key pair a new drive takes, as JS does); the blobs core is found as
 // JS finds it (the header's contentFeed, else [ContentManifest]). A [Drive]
 // has the JS calls in Go form (Put, Get, Entry, Del, List, Readdir, Symlink,
-// read and write streams, Batch, Checkout, Diff, Download, Clear, Purge),
-// satisfies mirrordrive.Drive, and [Drive.FS] gives a snapshot as an io/fs.FS
-// that http.FileServerFS serves with range requests.
+// read and write streams, Batch, Checkout, Diff, Watch, Download, Clear,
+// Purge), satisfies mirrordrive.Drive, and [Drive.FS] gives a snapshot as an
+// io/fs.FS that http.FileServerFS serves with range requests. [Drive.Watch]
+// reports the changes under a folder, local writes and replicated ones
+// alike, as checkouts of the versions after and before.
 //
 // This file holds the types every drive shares (an [Entry] and its
 // [EntryValue] and [BlobID], the options of the drive calls, and the path
 // rules of [NormalizePath] and [ResolvePath]), so that localdrive and
 // mirrordrive speak the same language. Not yet done: writing to compat
-// (manifest version 0) drives, watch and monitors.
+// (manifest version 0) drives, and monitors.
 //
 // # Entries
 //

@@ -24,6 +24,22 @@
 // for scripts; its fields are stable (new ones may be added). A failure is
 // one line on stderr, "drives: <what went wrong>", and a non-zero exit.
 //
+// # Live mirroring
+//
+// mirror --live mirrors the source once, as mirror does, then keeps
+// watching it and mirrors each change under --prefix as it comes, printing
+// one line per file added, changed or removed, until interrupted (Ctrl-C,
+// which ends it with exit status 0). As in JS drives, the keys that
+// changed are compared with the destination and only those that differ
+// are copied or removed; --filter applies to removals too. A drive source
+// changes through the peers given with --connect, which --live therefore
+// needs, and the replication with them goes on while live (when every
+// connection ends, so does the mirror, with an error); a drive destination
+// is served to the --connect peers while live. With --json, each run is
+// one line of JSON (JSON Lines) with the fields of mirror --json: the
+// first mirror, then one line for each change that copied or removed
+// something; sourceVersion is the version of a drive source it mirrored.
+//
 // # Network
 //
 // Until hyperswarm is available, peers are reached over plain TCP:
@@ -39,8 +55,12 @@
 //     entry and rm of a missing entry fail instead of printing a notice.
 //   - A key not in the storage is an error unless --connect is given (JS
 //     creates it empty and looks for it on the swarm).
-//   - mirror --live, and the swarm (--bootstrap), are not implemented yet;
-//     --connect, --listen and --timeout stand in for it.
+//   - The swarm (--bootstrap) is not implemented yet; --connect, --listen
+//     and --timeout stand in for it.
+//   - mirror --live polls a folder source for changes twice a second (JS
+//     uses fs.watch); it refuses --version (a fixed version never changes),
+//     a drive source without --connect, and a destination folder inside
+//     the source folder.
 //   - The storage notices ("Storage: ...", "new storage at ...") are
 //     printed with --verbose only, on stderr.
 //   - Exporting a drive to a folder skips, with a warning and a failing

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gopear/gopear/hyperdrive"
@@ -38,16 +40,20 @@ type countJSON struct {
 	Change int `json:"change"`
 }
 
-// mirrorJSON is the output of mirror --json.
+// mirrorJSON is the output of mirror --json: one object, or with --live
+// one line per run (see the package documentation).
 type mirrorJSON struct {
-	Source       string       `json:"source"`
-	Destination  string       `json:"destination"`
-	Version      uint64       `json:"version,omitempty"` // of a hyperdrive destination
-	Count        countJSON    `json:"count"`
-	BytesAdded   uint64       `json:"bytesAdded"`
-	BytesRemoved uint64       `json:"bytesRemoved"`
-	Changes      []changeJSON `json:"changes"`
-	Skipped      []string     `json:"skipped,omitempty"`
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	// SourceVersion is the version of a hyperdrive source that was
+	// mirrored (omitted for a folder).
+	SourceVersion uint64       `json:"sourceVersion,omitempty"`
+	Version       uint64       `json:"version,omitempty"` // of a hyperdrive destination
+	Count         countJSON    `json:"count"`
+	BytesAdded    uint64       `json:"bytesAdded"`
+	BytesRemoved  uint64       `json:"bytesRemoved"`
+	Changes       []changeJSON `json:"changes"`
+	Skipped       []string     `json:"skipped,omitempty"`
 }
 
 func (e *env) mirrorCommand() *cobra.Command {
@@ -55,13 +61,16 @@ func (e *env) mirrorCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "mirror <src> <dst>",
 		Short: "Mirror a drive into another drive",
-		Args:  cobra.ExactArgs(2),
+		Long: "Mirror a drive into another drive. With --live, keep mirroring each change of the\n" +
+			"source until interrupted: a drive source's changes come from the peers given with\n" +
+			"--connect HOST:PORT, a folder source is checked for changes twice a second.",
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.mirror(cmd.Context(), args[0], args[1], f)
 		},
 	}
 	fl := c.Flags()
-	fl.BoolVar(&f.live, "live", false, "Enables real-time sharing (not implemented yet)")
+	fl.BoolVar(&f.live, "live", false, "Enables real-time sharing: mirror each change of the source until interrupted")
 	fl.StringVar(&f.prefix, "prefix", "/", "Prefix entries path")
 	fl.StringSliceVar(&f.filter, "filter", nil, "Ignore entries matching these patterns")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "Disables writing")
@@ -73,9 +82,6 @@ func (e *env) mirrorCommand() *cobra.Command {
 }
 
 func (e *env) mirror(ctx context.Context, srcArg, dstArg string, f mirrorFlags) error {
-	if f.live {
-		return errors.New("--live is not implemented yet")
-	}
 	src, err := parseTarget(srcArg)
 	if err != nil {
 		return err
@@ -96,6 +102,11 @@ func (e *env) mirror(ctx context.Context, srcArg, dstArg string, f mirrorFlags) 
 	if err != nil {
 		return fmt.Errorf("invalid --prefix %q", f.prefix)
 	}
+	if f.live {
+		if err := checkLive(src, dst, f, len(e.connect) > 0); err != nil {
+			return err
+		}
+	}
 	var s *session
 	if needsStore(src, dst) {
 		if s, err = e.openSession(ctx); err != nil {
@@ -109,6 +120,21 @@ func (e *env) mirror(ctx context.Context, srcArg, dstArg string, f mirrorFlags) 
 	return err
 }
 
+// mirrorRun is one mirror command: what its runs share (one run without
+// --live; with it, the first and then one per change of the source).
+type mirrorRun struct {
+	e        *env
+	f        mirrorFlags
+	src, dst target
+	prefix   string
+	// filter is the filter of --filter and the paths drives ignores.
+	filter   func(key string) bool
+	dstDrive mirrordrive.Drive
+	dstHyper *hyperdrive.Drive // dstDrive, when it is a hyperdrive
+	export   *exportDrive      // dstDrive, when it is a folder
+	skipped  int               // unsafe entries not written, over all runs
+}
+
 func (e *env) runMirror(ctx context.Context, s *session, src, dst target, prefix string, f mirrorFlags) (err error) {
 	defer func() {
 		// ctx is the one bound to the peers by then, if any: an error
@@ -117,26 +143,27 @@ func (e *env) runMirror(ctx context.Context, s *session, src, dst target, prefix
 			err = s.net.explain(ctx, err)
 		}
 	}()
+	m := &mirrorRun{e: e, f: f, src: src, dst: dst, prefix: prefix, filter: newFilter(f.filter)}
 	// The destination first: a drive destination must be writable here,
 	// which is quick to check and needs no peer.
-	var dstDrive mirrordrive.Drive
-	var dstHyper *hyperdrive.Drive
-	var export *exportDrive
 	if dst.isKey {
 		d, err := s.openDrive(ctx, dst.key, openOptions{writable: true})
 		if err != nil {
 			return err
 		}
-		dstDrive, dstHyper = d, d
+		m.dstDrive, m.dstHyper = d, d
 	} else {
 		d, err := newExportDrive(dst.dir)
 		if err != nil {
 			return err
 		}
-		dstDrive, export = d, d
+		m.dstDrive, m.export = d, d
 	}
 
+	user := ctx // before it is bound to peers
 	var srcDrive mirrordrive.Drive
+	var srcVersion uint64
+	var live liveSource
 	if src.isKey {
 		d, err := s.openDrive(ctx, src.key, openOptions{})
 		if err != nil {
@@ -147,6 +174,16 @@ func (e *env) runMirror(ctx context.Context, s *session, src, dst target, prefix
 		ctx = fctx
 		if err != nil {
 			return err
+		}
+		if f.live {
+			// Watched from before the version mirrored first: a change
+			// made meanwhile is not missed.
+			w, err := d.Watch(prefix)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			live = &driveSource{d: d, w: w, prefix: prefix}
 		}
 		version := d.Version()
 		if f.version != 0 {
@@ -161,13 +198,32 @@ func (e *env) runMirror(ctx context.Context, s *session, src, dst target, prefix
 				return fmt.Errorf("downloading drive %s: %w", src.key, err)
 			}
 		}
-		srcDrive = snap
+		srcDrive, srcVersion = snap, version
+		if ds, ok := live.(*driveSource); ok {
+			ds.start(snap)
+		}
 	} else {
 		d, err := localdrive.New(src.dir, nil)
 		if err != nil {
 			return err
 		}
 		srcDrive = d
+		if f.live {
+			if s != nil && len(e.connect) > 0 {
+				// The destination drive is served to the peers while the
+				// mirror is live, as JS drives joins the swarm with it.
+				p, err := e.dial(ctx, s.store)
+				if err != nil {
+					return err
+				}
+				s.net = p
+				ctx = p.bind(ctx)
+			}
+			// Scanned before the first mirror, for the same reason.
+			if live, err = newFolderSource(ctx, d, prefix); err != nil {
+				return err
+			}
+		}
 	}
 
 	if e.verbose {
@@ -177,16 +233,48 @@ func (e *env) runMirror(ctx context.Context, s *session, src, dst target, prefix
 	if f.dryRun && !e.json {
 		e.printf("NOTE: This is a dry run, no changes will be persisted.")
 	}
+	err = m.run(ctx, srcDrive, srcVersion, nil, true)
+	if err == nil && live != nil {
+		err = m.live(ctx, live)
+		if user.Err() != nil {
+			// Interrupted: the normal end of a live mirror.
+			err = nil
+		}
+	}
+	if m.skipped > 0 {
+		err = errors.Join(err, fmt.Errorf("%d unsafe entries were not written to %s", m.skipped, dst.dir))
+	}
+	return err
+}
 
-	filter := newFilter(f.filter)
+// run mirrors src (version srcVersion of a hyperdrive, or a folder) into
+// the destination, and prints what it did: the keys given, or everything
+// under the prefix when keys is nil. first marks the first run, which
+// prints the total.
+func (m *mirrorRun) run(ctx context.Context, src mirrordrive.Drive, srcVersion uint64, keys []string, first bool) error {
+	e, f := m.e, m.f
+	filter := m.filter
 	var skipped []string
-	if export != nil {
+	if m.export != nil && keys != nil {
+		// The keys of a live run also go through the prune pass, which
+		// does not filter: a key that cannot be written cannot be
+		// removed either.
+		keys = slices.DeleteFunc(slices.Clone(keys), func(key string) bool {
+			if err := checkExportPath(m.export.root, key); err != nil {
+				e.infof("drives: skipping %s", oneLine(err))
+				skipped = append(skipped, key)
+				return true
+			}
+			return false
+		})
+	}
+	if m.export != nil {
 		base := filter
 		filter = func(key string) bool {
 			if !base(key) {
 				return false
 			}
-			if err := e.checkExportEntry(ctx, srcDrive, export.root, key); err != nil {
+			if err := e.checkExportEntry(ctx, src, m.export.root, key); err != nil {
 				e.infof("drives: skipping %s", oneLine(err))
 				skipped = append(skipped, key)
 				return false
@@ -194,20 +282,19 @@ func (e *env) runMirror(ctx context.Context, s *session, src, dst target, prefix
 			return true
 		}
 	}
-	out := mirrorJSON{Source: src.String(), Destination: dst.String(), Changes: []changeJSON{}}
-	res, err := mirrordrive.Mirror(ctx, srcDrive, dstDrive, &mirrordrive.Options{
-		Prefix: []string{prefix},
-		DryRun: f.dryRun,
-		Filter: filter,
-		// The drive is downloaded above; a preload would only list it
-		// again, and call the filter, which prints, on a goroutine of
-		// its own.
+	out := mirrorJSON{Source: m.src.String(), Destination: m.dst.String(), SourceVersion: srcVersion, Changes: []changeJSON{}}
+	res, err := mirrordrive.Mirror(ctx, src, m.dstDrive, &mirrordrive.Options{
+		Prefix:  []string{m.prefix},
+		Entries: keys,
+		DryRun:  f.dryRun,
+		Filter:  filter,
+		// A drive source is downloaded before the first run, and a later
+		// run reads a few changed files; a preload would only list the
+		// drive again, and call the filter, which prints, on a goroutine
+		// of its own.
 		NoPreload: true,
 		Progress: func(c mirrordrive.Change) {
-			if e.json {
-				return
-			}
-			if f.silent {
+			if e.json || f.silent {
 				return
 			}
 			e.printf("%s", formatChange(c))
@@ -220,20 +307,26 @@ func (e *env) runMirror(ctx context.Context, s *session, src, dst target, prefix
 			out.Changes = append(out.Changes, changeJSON{Op: string(c.Op), Key: c.Key, BytesAdded: c.BytesAdded, BytesRemoved: c.BytesRemoved})
 		}
 	}
+	m.skipped += len(skipped)
 	if err != nil {
 		return err
 	}
-	if dstHyper != nil {
-		out.Version = dstHyper.Version()
+	if m.dstHyper != nil {
+		out.Version = m.dstHyper.Version()
 	}
 	out.Skipped = skipped
-	if e.json {
-		if err := e.printJSON(out); err != nil {
-			return err
+	switch {
+	case e.json && f.live:
+		// One line per run that did something, for scripts to read as
+		// they come.
+		if first || len(out.Changes) > 0 || len(skipped) > 0 {
+			return e.printJSONLine(out)
 		}
-	} else {
+	case e.json:
+		return e.printJSON(out)
+	case first:
 		version := ""
-		if dstHyper != nil {
+		if m.dstHyper != nil {
 			version = fmt.Sprintf(" | Version: %d", out.Version)
 		}
 		if len(out.Changes) > 0 && !f.silent {
@@ -241,11 +334,21 @@ func (e *env) runMirror(ctx context.Context, s *session, src, dst target, prefix
 		}
 		c := out.Count
 		e.printf("✔ Total files: %d (+%d -%d ~%d)%s", c.Files, c.Add, c.Remove, c.Change, version)
-	}
-	if len(skipped) > 0 {
-		return fmt.Errorf("%d unsafe entries were not written to %s", len(skipped), dst.dir)
+		if f.live {
+			e.printf("")
+		}
 	}
 	return nil
+}
+
+// printJSONLine writes v as one line of JSON.
+func (e *env) printJSONLine(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(append(b, '\n'))
+	return err
 }
 
 // checkExportEntry checks that the source entry at key can be written
