@@ -68,10 +68,10 @@ func isPlainBlock(d *wire.Data) bool {
 	return d.Block != nil && d.Upgrade == nil && d.Manifest == nil && d.Hash == nil && d.Seek == nil
 }
 
-// maxGroupBytes bounds the block bytes stored in one batch: a Pebble batch
-// of half the memtable or more is flushed on its own, and a group's batch
-// is memory held until it commits.
-const maxGroupBytes = 1 << 20
+// maxGroupBytes bounds the block bytes stored in one batch: a group's
+// batch is memory held until it commits, and Pebble keeps the buffers of
+// batches under 1 MiB for reuse (larger ones are allocated anew).
+const maxGroupBytes = 256 << 10
 
 // blockGroups keeps blockGroups, whose slices are reused from one
 // applyBatch to the next.
