@@ -85,11 +85,12 @@ func (c *Core) Append(ctx context.Context, blocks ...[]byte) (AppendResult, erro
 	b.SetSignature(sig)
 
 	err = st.commit(b, func(sb *storage.Batch) {
+		// In key order: head, blocks, bitfield (see commit).
+		sb.SetHead(st.id, headOf(b))
 		for i, d := range data {
 			sb.PutBlock(st.id, start+uint64(i), d)
 		}
 		st.putBits(sb, start, end, true)
-		sb.SetHead(st.id, headOf(b))
 	}, func() {
 		st.bits.SetRange(start, end, true)
 		st.signalLocked()

@@ -2,11 +2,13 @@ package hypercore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -76,7 +78,8 @@ type state struct {
 	sessions int
 
 	wmu     sync.Mutex
-	pageBuf []byte // scratch for bitfield pages; guarded by wmu
+	pageBuf []byte         // scratch for bitfield pages; guarded by wmu
+	nodeBuf []hcrypto.Node // scratch for sorting new tree nodes; guarded by wmu
 
 	// mu guards the fields below (see Locking).
 	mu       sync.RWMutex
@@ -337,19 +340,37 @@ func (st *state) infoLocked() (fork, length, byteLength uint64) {
 	return st.tree.Fork(), length, st.tree.ByteLength() - length*st.paddingLocked()
 }
 
-// writeChanges puts the tree changes of a commit in a storage batch, in the
-// order merkle.Changes asks for: deletions, then new nodes.
-func writeChanges(b *storage.Batch, id storage.CoreID, c *merkle.Changes) {
+// deleteChanges puts the deletions of a commit's tree changes in a storage
+// batch: they go before every put of the commit, as merkle.Changes asks.
+func deleteChanges(b *storage.Batch, id storage.CoreID, c *merkle.Changes) {
 	if c.DeleteEnd > c.DeleteStart {
 		b.DeleteNodeRange(id, c.DeleteStart, c.DeleteEnd)
 	}
 	for _, i := range c.Delete {
 		b.DeleteNode(id, i)
 	}
-	for _, n := range c.Nodes {
+}
+
+// putNodes puts nodes in a storage batch in index order, using scratch
+// (returned for reuse): Pebble inserts a batch's keys into its memtable one
+// after the other, and a key right after the last one inserted is found
+// without a search from the top. A tree batch lists its nodes in the order
+// it made them, parents after their right child. The sort is stable, so
+// that of repeated nodes the last one written still wins.
+func putNodes(b *storage.Batch, id storage.CoreID, nodes, scratch []hcrypto.Node) []hcrypto.Node {
+	sorted := nodes
+	if !slices.IsSortedFunc(nodes, cmpNodeIndex) {
+		scratch = append(scratch[:0], nodes...)
+		slices.SortStableFunc(scratch, cmpNodeIndex)
+		sorted = scratch
+	}
+	for _, n := range sorted {
 		b.PutNode(id, n)
 	}
+	return scratch
 }
+
+func cmpNodeIndex(a, b hcrypto.Node) int { return cmp.Compare(a.Index, b.Index) }
 
 // putBits writes the bitfield pages of blocks [start, end) set to v into b,
 // from the in-memory bitfield and the change. The caller holds wmu.
@@ -379,12 +400,18 @@ func headOf(b *merkle.Batch) *storage.Head {
 
 // commit writes b and whatever fill adds in one storage batch, then moves
 // the tree to b and calls apply, both under mu. The caller holds wmu.
+//
+// The batch holds the deletions of b's tree changes, then what fill puts,
+// then b's new nodes in index order, so that fill must not delete tree
+// nodes that b adds. Appends fill in key order (head, blocks, bitfield),
+// which keeps the memtable's inserts cheap (see putNodes).
 func (st *state) commit(b *merkle.Batch, fill func(*storage.Batch), apply func()) error {
 	locked := false
 	err := st.tree.Commit(b, func(c *merkle.Changes) error {
 		sb := st.store.db.NewBatch()
-		writeChanges(sb, st.id, c)
+		deleteChanges(sb, st.id, c)
 		fill(sb)
+		st.nodeBuf = putNodes(sb, st.id, c.Nodes, st.nodeBuf)
 		if err := sb.Commit(); err != nil {
 			st.nodes.reset()
 			return fmt.Errorf("hypercore: commit: %w", notFound(err))

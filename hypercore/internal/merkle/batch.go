@@ -2,6 +2,7 @@ package merkle
 
 import (
 	"fmt"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sync"
@@ -133,56 +134,149 @@ func (b *Batch) Get(index uint64) (hcrypto.Node, bool, error) {
 // that completes a perfect subtree, become new nodes and the roots are
 // merged accordingly.
 //
-// Large appends hash their leaves on several goroutines (see leafHashes);
-// the nodes, and their order, are the same either way.
+// The leaves of several blocks are hashed together (see hashLeaves), and
+// those of large appends on several goroutines (see leafHashes); so are
+// their parents, a level of the tree at a time (see appendMany). The
+// nodes, and their order, are the same either way.
 func (b *Batch) Append(blocks ...[]byte) {
 	// Each block adds a leaf, and each merge a parent and one root less.
 	b.nodes = slices.Grow(b.nodes, 2*len(blocks)+len(b.roots))
 	b.roots = slices.Grow(b.roots, 1)
-	hashes := leafHashes(blocks)
+	if len(blocks) == 1 {
+		head := 2 * b.length
+		n := hcrypto.Node{Index: head, Size: uint64(len(blocks[0])), Hash: hcrypto.LeafHash(blocks[0])}
+		b.appendRoot(n, flattree.NewIterator(head))
+		return
+	}
+	b.appendMany(blocks, leafHashes(blocks))
+}
+
+// pendingParent is a parent made by appendMany whose hash is not known
+// yet: the node at b.nodes[pos], whose children are left and right. A
+// child ref of 0 or more is a position in b.nodes; a ref r below 0 is
+// root -1-r of the tree before the append, whose hash is known.
+type pendingParent struct {
+	pos, left, right int
+}
+
+// appendMany appends blocks, whose leaf hashes are leaves, as appendRoot
+// would one after another, but hashes the parents afterwards, all those of
+// one depth together (parentHashes): a parent's children are one level
+// down, so they are known by then.
+func (b *Batch) appendMany(blocks [][]byte, leaves [][32]byte) {
+	b.hashOK = false
+	b.upgraded = true
+	old := slices.Clone(b.roots)
+	// refs[k] is the child ref (see pendingParent) of root k.
+	refs := make([]int, len(b.roots), len(b.roots)+1+bits.Len(uint(len(blocks))))
+	for k := range refs {
+		refs[k] = -1 - k
+	}
+	pending := make([]pendingParent, 0, len(blocks)+len(b.roots))
+	maxDepth := uint64(0)
 	for i, data := range blocks {
 		head := 2 * b.length
-		n := hcrypto.Node{Index: head, Size: uint64(len(data))}
-		if hashes != nil {
-			n.Hash = hashes[i]
-		} else {
-			n.Hash = hcrypto.LeafHash(data)
+		n := hcrypto.Node{Index: head, Size: uint64(len(data)), Hash: leaves[i]}
+		b.length++
+		b.byteLength += n.Size
+		b.roots = append(b.roots, n)
+		refs = append(refs, len(b.nodes))
+		b.nodes = append(b.nodes, n)
+		it := flattree.NewIterator(head)
+		for len(b.roots) > 1 {
+			last := b.roots[len(b.roots)-1]
+			prev := b.roots[len(b.roots)-2]
+			if it.Sibling() != prev.Index {
+				break
+			}
+			p := hcrypto.Node{Index: it.Parent(), Size: prev.Size + last.Size}
+			pending = append(pending, pendingParent{pos: len(b.nodes), left: refs[len(refs)-2], right: refs[len(refs)-1]})
+			maxDepth = max(maxDepth, flattree.Depth(p.Index))
+			b.nodes = append(b.nodes, p)
+			b.roots = append(b.roots[:len(b.roots)-2], p)
+			refs = append(refs[:len(refs)-2], len(b.nodes)-1)
 		}
-		b.appendRoot(n, flattree.NewIterator(head))
+	}
+	b.hashPending(pending, maxDepth, old)
+	for k, ref := range refs {
+		if ref >= 0 {
+			b.roots[k].Hash = b.nodes[ref].Hash
+		}
+	}
+}
+
+// hashPending computes the hashes of the pending parents, depth by depth;
+// old are the roots before the append.
+func (b *Batch) hashPending(pending []pendingParent, maxDepth uint64, old []hcrypto.Node) {
+	var (
+		group [lanes]int // positions in pending
+		ls    [lanes]hcrypto.Node
+		rs    [lanes]hcrypto.Node
+		out   [lanes][32]byte
+	)
+	child := func(ref int) hcrypto.Node {
+		if ref >= 0 {
+			return b.nodes[ref]
+		}
+		return old[-1-ref]
+	}
+	flush := func(k int) {
+		for j := range k {
+			p := pending[group[j]]
+			ls[j], rs[j] = child(p.left), child(p.right)
+		}
+		parentHashes(out[:k], ls[:k], rs[:k])
+		for j := range k {
+			b.nodes[pending[group[j]].pos].Hash = out[j]
+		}
+	}
+	for d := uint64(1); d <= maxDepth; d++ {
+		k := 0
+		for i := range pending {
+			if flattree.Depth(b.nodes[pending[i].pos].Index) != d {
+				continue
+			}
+			group[k] = i
+			if k++; k == lanes {
+				flush(k)
+				k = 0
+			}
+		}
+		flush(k)
 	}
 }
 
 const (
 	// parallelHashMin is the number of bytes from which Append hashes
-	// leaves in parallel: below it, starting goroutines costs more than
-	// hashing (BLAKE2b runs at about 1 byte per ns).
-	parallelHashMin = 32 << 10
+	// leaves on several goroutines: below it, handing work to another
+	// goroutine costs more than it saves (hashLeaves runs at about 2 bytes
+	// per ns with AVX-512, and the other cores are often busy with the
+	// storage engine's flushes).
+	parallelHashMin = 256 << 10
 	// hashChunk is about how many bytes of blocks a hashing goroutine
-	// claims at a time.
-	hashChunk = 8 << 10
+	// claims at a time; claims are whole groups of lanes blocks.
+	hashChunk = 32 << 10
 )
 
-// leafHashes returns the leaf hashes of blocks, computed by up to
-// GOMAXPROCS goroutines (the caller's among them) that claim runs of
-// blocks in turn, or nil when the blocks are too few or too small for that
-// to pay off (the caller hashes them). Each hash lands at its block's
-// position, so the result does not depend on the scheduling. Every
-// goroutine it starts has finished when it returns.
+// leafHashes returns the leaf hashes of blocks. Appends of at least
+// parallelHashMin bytes are hashed by up to GOMAXPROCS goroutines (the
+// caller's among them) that claim runs of blocks in turn. Each hash lands
+// at its block's position, so the result does not depend on the
+// scheduling. Every goroutine it starts has finished when it returns.
 func leafHashes(blocks [][]byte) [][32]byte {
+	hashes := make([][32]byte, len(blocks))
 	workers := min(runtime.GOMAXPROCS(0), len(blocks))
-	if workers < 2 {
-		return nil
-	}
 	total := 0
 	for _, d := range blocks {
 		total += len(d)
 	}
-	if total < parallelHashMin {
-		return nil
+	if workers < 2 || total < parallelHashMin {
+		hashLeaves(hashes, blocks)
+		return hashes
 	}
 	step := max(1, hashChunk*len(blocks)/total)
+	step = (step + lanes - 1) / lanes * lanes
 	workers = min(workers, (len(blocks)+step-1)/step)
-	hashes := make([][32]byte, len(blocks))
 	var next atomic.Int64
 	work := func() {
 		for {
@@ -191,9 +285,8 @@ func leafHashes(blocks [][]byte) [][32]byte {
 			if start >= len(blocks) {
 				return
 			}
-			for i := start; i < min(end, len(blocks)); i++ {
-				hashes[i] = hcrypto.LeafHash(blocks[i])
-			}
+			end = min(end, len(blocks))
+			hashLeaves(hashes[start:end], blocks[start:end])
 		}
 	}
 	var wg sync.WaitGroup

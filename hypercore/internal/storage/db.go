@@ -100,15 +100,50 @@ const closingBit = 1 << 63
 // take from appends (about a tenth of the CPU of an append-only workload
 // of 1 KiB blocks). A blob file is rewritten once a fifth of it is garbage
 // (truncated or cleared blocks) and it is at least five minutes old.
+//
+// MaxBlobReferenceDepth is high because Pebble's estimate of it does not
+// fit appends. Pebble rewrites the values of a compaction into new blob
+// files when the sstables it writes could reference more than that many
+// blob files overlapping in key space; it estimates the number as the sum,
+// over the compaction's inputs, of each level's (and each L0 sublevel's)
+// largest count of referenced blob files. A core's blocks are appended in
+// index order, so each flush's blob file holds a range of blocks of its
+// own and blob files hardly overlap, but each flush's sstable also holds
+// the core's head, so every L0 file is a sublevel of its own and the
+// estimate grows by one per flush: with Pebble's default of 10, most L0
+// compactions copied all the blocks they reached into new blob files,
+// which was the largest single cost of appending in profiles. Reads are
+// not slowed: a block lookup reads one blob file whatever the depth.
 func valueSeparation() pebble.ValueSeparationPolicy {
 	return pebble.ValueSeparationPolicy{
 		Enabled:               true,
 		MinimumSize:           512,
-		MaxBlobReferenceDepth: 10,
+		MaxBlobReferenceDepth: 1024,
 		RewriteMinimumAge:     5 * time.Minute,
 		TargetGarbageRatio:    0.2,
 	}
 }
+
+// Compaction and WAL settings for appends (Options fields of the same
+// names). An append writes its core's head and bitfield page with its
+// blocks and nodes, so every memtable flush makes an L0 sstable spanning
+// the whole core, overlapping every other L0 file and every file of the
+// core below. An L0 compaction therefore rewrites all of the core's keys
+// in the base level; Pebble's default of starting one at 4 L0 files did
+// that every 4 flushes. At 16 it happens a quarter as often, for point
+// reads that may consult up to 16 L0 files' bloom filters instead of 4.
+// Writes stop at an L0 read amplification of 48, well past what a burst
+// of appends reaches while compactions keep up.
+//
+// walBytesPerSync starts writing the WAL to disk in the background every
+// 512 KiB: when a memtable fills, Pebble syncs its WAL before the next
+// commit proceeds, and without it that sync wrote the whole 8 MiB then,
+// stalling appends.
+const (
+	l0CompactionThreshold = 16
+	l0StopWritesThreshold = 48
+	walBytesPerSync       = 512 << 10
+)
 
 // Open opens the database in dir, creating it if it does not exist.
 func Open(dir string, opts *Options) (*DB, error) {
@@ -140,6 +175,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 	// being flushed) on top of CacheSize.
 	po.CacheSize += 2 * int64(po.MemTableSize)
 	po.Experimental.ValueSeparationPolicy = valueSeparation
+	po.L0CompactionThreshold = l0CompactionThreshold
+	po.L0StopWritesThreshold = l0StopWritesThreshold
+	po.WALBytesPerSync = walBytesPerSync
 	// Bloom filters on every level (the other levels inherit L0's): a
 	// replicating reader looks up many tree nodes that are not stored
 	// (merkle.Tree.MissingNodes walks up from each block it asks for; the
