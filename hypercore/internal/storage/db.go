@@ -65,7 +65,7 @@ type Options struct {
 
 // The defaults of Options.MemTableSize and Options.CacheSize.
 const (
-	DefaultMemTableSize = 8 << 20
+	DefaultMemTableSize = 4 << 20
 	DefaultCacheSize    = 8 << 20
 )
 
@@ -137,7 +137,7 @@ func valueSeparation() pebble.ValueSeparationPolicy {
 //
 // walBytesPerSync starts writing the WAL to disk in the background every
 // 512 KiB: when a memtable fills, Pebble syncs its WAL before the next
-// commit proceeds, and without it that sync wrote the whole 8 MiB then,
+// commit proceeds, and without it that sync wrote the whole memtable then,
 // stalling appends.
 const (
 	l0CompactionThreshold = 16
