@@ -46,9 +46,10 @@ func (st *state) applyBatch(ds []*wire.Data, out []applied, errs []error) {
 		g.st = nil
 		blockGroups.Put(g)
 	}()
+	leaves := plainLeaves(ds, g)
 	for i, d := range ds {
 		if isPlainBlock(d) {
-			g.add(i, d, out, errs)
+			g.add(i, d, leaves[i], out, errs)
 			if g.bytes >= maxGroupBytes {
 				g.commit(out, errs)
 			}
@@ -58,6 +59,29 @@ func (st *state) applyBatch(ds []*wire.Data, out []applied, errs []error) {
 		out[i], errs[i] = st.applyLocked(d)
 	}
 	g.commit(out, errs)
+}
+
+// plainLeaves returns the leaf hashes of the blocks of ds's plain blocks
+// (indexed as ds; zero for the others), hashed together: several at once
+// where the CPU allows (merkle.HashLeaves). g's scratch holds them.
+func plainLeaves(ds []*wire.Data, g *blockGroup) [][32]byte {
+	leaves := slices.Grow(g.leaves[:0], len(ds))[:len(ds)]
+	clear(leaves)
+	values, slots := g.values[:0], g.leafSlots[:0]
+	for i, d := range ds {
+		if isPlainBlock(d) {
+			values = append(values, d.Block.Value)
+			slots = append(slots, i)
+		}
+	}
+	hashes := slices.Grow(g.hashes[:0], len(values))[:len(values)]
+	merkle.HashLeaves(hashes, values)
+	for k, i := range slots {
+		leaves[i] = hashes[k]
+	}
+	clear(values)
+	g.leaves, g.values, g.leafSlots, g.hashes = leaves, values, slots, hashes
+	return leaves
 }
 
 // isPlainBlock reports whether d is a block with its proof and nothing
@@ -87,20 +111,23 @@ type blockGroup struct {
 	indices []uint64     // the indices of the blocks stored, sorted at commit
 	bytes   int          // the size of the blocks stored
 	seen    map[uint64]bool
-	// scratch for commit, kept between groups
-	nodes, sorted []hcrypto.Node
-	refs          []nodeRef
+	// scratch for commit and plainLeaves, kept between groups
+	nodes, sorted  []hcrypto.Node
+	refs           []nodeRef
+	leaves, hashes [][32]byte
+	values         [][]byte
+	leafSlots      []int
 }
 
 // add verifies plain block d (entry i of the caller's ds) and adds it to
 // the group; a failed verification is answered at once.
-func (g *blockGroup) add(i int, d *wire.Data, out []applied, errs []error) {
+func (g *blockGroup) add(i int, d *wire.Data, leaf [32]byte, out []applied, errs []error) {
 	st := g.st
 	if err := st.checkOpen(); err != nil {
 		errs[i] = err
 		return
 	}
-	b, err := st.tree.Verify(d, nil)
+	b, err := st.tree.VerifyLeaf(d, nil, leaf)
 	if err != nil {
 		errs[i] = err
 		return

@@ -32,6 +32,11 @@ var blake2bIV = [8]uint64{
 	0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179,
 }
 
+// HashLeaves sets out[i] to the leaf hash of blocks[i]
+// (hcrypto.LeafHash), several at once where the CPU allows (see
+// hashLeaves); out must be as long as blocks.
+func HashLeaves(out [][32]byte, blocks [][]byte) { hashLeaves(out, blocks) }
+
 // hashLeaves sets out[i] to the leaf hash of blocks[i]; out must be as long
 // as blocks.
 func hashLeaves(out [][32]byte, blocks [][]byte) {

@@ -127,6 +127,12 @@ func climb(it *flattree.Iterator, root hcrypto.Node, q *nodeQueue, out *[]hcrypt
 // appending every node it sees to *out (JS verifyTree). It returns nil when
 // d has neither part.
 func verifyTree(d *wire.Data, out *[]hcrypto.Node) (*hcrypto.Node, error) {
+	return verifyTreeLeaf(d, out, nil)
+}
+
+// verifyTreeLeaf is verifyTree with the leaf hash of d's block given
+// (nil: computed here).
+func verifyTreeLeaf(d *wire.Data, out *[]hcrypto.Node, leaf *[32]byte) (*hcrypto.Node, error) {
 	var (
 		index   uint64
 		value   []byte
@@ -183,9 +189,12 @@ func verifyTree(d *wire.Data, out *[]hcrypto.Node) (*hcrypto.Node, error) {
 	it := flattree.NewIterator(index)
 	q := &nodeQueue{nodes: list, extra: root}
 	var r hcrypto.Node
-	if isBlock {
+	switch {
+	case isBlock && leaf != nil:
+		r = hcrypto.Node{Index: index, Size: uint64(len(value)), Hash: *leaf}
+	case isBlock:
 		r = leafNode(index, value)
-	} else {
+	default:
 		var err error
 		if r, err = q.shift(index); err != nil {
 			return nil, err
@@ -319,11 +328,22 @@ func (b *Batch) VerifyUpgrade(d *wire.Data) (bool, error) {
 // [ErrBadSignature]); a nil v refuses every such upgrade. A proof of
 // another fork returns [ErrForkMismatch].
 func (t *Tree) Verify(d *wire.Data, v SignatureVerifier) (*Batch, error) {
+	return t.verify(d, v, nil)
+}
+
+// VerifyLeaf is [Tree.Verify] for a d whose block's leaf hash the caller
+// has computed already (as [HashLeaves] does for many blocks at once):
+// leaf must be hcrypto.LeafHash(d.Block.Value).
+func (t *Tree) VerifyLeaf(d *wire.Data, v SignatureVerifier, leaf [32]byte) (*Batch, error) {
+	return t.verify(d, v, &leaf)
+}
+
+func (t *Tree) verify(d *wire.Data, v SignatureVerifier, leaf *[32]byte) (*Batch, error) {
 	if d.Fork != t.fork {
 		return nil, fmt.Errorf("%w: got fork %d, have %d", ErrForkMismatch, d.Fork, t.fork)
 	}
 	b := t.Batch()
-	unverified, err := verifyTree(d, &b.nodes)
+	unverified, err := verifyTreeLeaf(d, &b.nodes, leaf)
 	if err != nil {
 		return nil, err
 	}
