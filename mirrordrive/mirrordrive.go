@@ -131,7 +131,7 @@ type ConcurrentWriter interface {
 
 // DefaultConcurrency is the number of files copied at once into a
 // [ConcurrentWriter] when Options.Concurrency is 0.
-const DefaultConcurrency = 8
+const DefaultConcurrency = 4
 
 // Flusher is implemented by destinations that buffer writes. With
 // Options.Batch, the mirror calls Flush at the end.
