@@ -187,30 +187,7 @@ func TestInteropReplicateMirror(t *testing.T) {
 	t.Run("GoMirrorsJS", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		store, err := corestore.Open(ctx, t.TempDir(), &corestore.Options{NoSync: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer store.Close()
-		kb, err := hex.DecodeString(seed.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := hyperdrive.New(ctx, store, hypercore.Key(kb), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
-		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", seed.Port))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := store.Replicate(conn, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rep.Close()
-		waitVersion(t, ctx, d, seed.Version)
+		d := replicaOf(t, ctx, seed.Key, seed.Port, seed.Version)
 
 		dir := filepath.Join(t.TempDir(), "go")
 		start := time.Now()
@@ -286,4 +263,36 @@ func TestInteropReplicateMirror(t *testing.T) {
 		}
 		sameTree(t, "JS's mirror of Go's drive", tree(t, out), want)
 	})
+}
+
+// replicaOf opens a drive of key (hex) in a new store, replicating over
+// TCP with the JS peer listening on port, once it reached version. The
+// drive, store and connection close when the test ends.
+func replicaOf(t *testing.T, ctx context.Context, key string, port int, version uint64) *hyperdrive.Drive {
+	t.Helper()
+	store, err := corestore.Open(ctx, t.TempDir(), &corestore.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	kb, err := hex.DecodeString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := hyperdrive.New(ctx, store, hypercore.Key(kb), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := store.Replicate(conn, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rep.Close() })
+	waitVersion(t, ctx, d, version)
+	return d
 }

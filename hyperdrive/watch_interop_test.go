@@ -3,14 +3,10 @@ package hyperdrive_test
 import (
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
-	"github.com/gopear/gopear/corestore"
-	"github.com/gopear/gopear/hypercore"
 	"github.com/gopear/gopear/hyperdrive"
 	"github.com/gopear/gopear/internal/jsref"
 )
@@ -38,30 +34,7 @@ func TestInteropWatchReplica(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	store, err := corestore.Open(ctx, t.TempDir(), &corestore.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	kb, err := hex.DecodeString(seed.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := hyperdrive.New(ctx, store, hypercore.Key(kb), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", seed.Port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := store.Replicate(conn, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rep.Close()
-	waitVersion(t, ctx, d, seed.Version)
+	d := replicaOf(t, ctx, seed.Key, seed.Port, seed.Version)
 
 	w, err := d.Watch("/src")
 	if err != nil {
