@@ -18,7 +18,6 @@ import (
 	"github.com/gopear/gopear/hcrypto"
 	"github.com/gopear/gopear/hypercore"
 	"github.com/gopear/gopear/hyperdrive"
-	"github.com/gopear/gopear/internal/jsref"
 	"github.com/gopear/gopear/localdrive"
 	"github.com/gopear/gopear/mirrordrive"
 )
@@ -75,26 +74,8 @@ func driveSmallName(i int) string { return fmt.Sprintf("/small/%d/%04d.txt", i%1
 const driveBytes = driveBig*driveBigSize + driveSmall*driveSmallSize
 
 func benchDriveJS(ctx context.Context) (replResult, error) {
-	root, err := jsref.Root()
-	if err != nil {
-		return replResult{}, err
-	}
-	script := "bench/js/drive.js"
-	cmd, err := jsref.Command(filepath.Join(root, script),
+	return runJSTransfer(ctx, "bench/js/drive.js",
 		strconv.Itoa(driveBig), strconv.Itoa(driveBigSize), strconv.Itoa(driveSmall), strconv.Itoa(driveSmallSize))
-	if err != nil {
-		return replResult{}, err
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := runCmd(ctx, cmd); err != nil {
-		return replResult{}, fmt.Errorf("node %s: %v: %s", script, err, stderr.String())
-	}
-	var res replResult
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		return replResult{}, fmt.Errorf("node %s printed %q: %v", script, stdout.String(), err)
-	}
-	return res, nil
 }
 
 // writeBenchDrive writes the drive into a store in dir and returns its key

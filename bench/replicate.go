@@ -135,12 +135,18 @@ var (
 )
 
 func benchReplicateJS(ctx context.Context) (replResult, error) {
+	return runJSTransfer(ctx, "bench/js/replicate.js", strconv.Itoa(replBlocks))
+}
+
+// runJSTransfer runs the JS side of a transfer workload, node script
+// with args (script is relative to the repository root), and returns the
+// replResult it prints.
+func runJSTransfer(ctx context.Context, script string, args ...string) (replResult, error) {
 	root, err := jsref.Root()
 	if err != nil {
 		return replResult{}, err
 	}
-	script := "bench/js/replicate.js"
-	cmd, err := jsref.Command(filepath.Join(root, script), strconv.Itoa(replBlocks))
+	cmd, err := jsref.Command(filepath.Join(root, script), args...)
 	if err != nil {
 		return replResult{}, err
 	}
