@@ -35,10 +35,18 @@ func fetchFiles() map[string][]byte {
 
 const fetchMapped = "/mapped.bin"
 
+// seeded is a drive seedDrive wrote: its store, key and version, and the
+// content of its block-map file.
+type seeded struct {
+	store   *corestore.Store
+	key     hypercore.Key
+	version uint64
+	mapped  []byte
+}
+
 // seedDrive writes fetchFiles, a block-map file (fetchMapped) and a link
-// into a new drive in a store of its own and returns the store and the
-// drive's key.
-func seedDrive(t *testing.T, ctx context.Context) (*corestore.Store, hypercore.Key, []byte) {
+// into a new drive in a store of its own.
+func seedDrive(t *testing.T, ctx context.Context) seeded {
 	t.Helper()
 	store, err := corestore.Open(ctx, "seed", &corestore.Options{FS: vfs.NewMem(), NoSync: true})
 	if err != nil {
@@ -71,7 +79,7 @@ func seedDrive(t *testing.T, ctx context.Context) (*corestore.Store, hypercore.K
 	if err := d.Symlink(ctx, "/link", "/big/0.bin"); err != nil {
 		t.Fatal(err)
 	}
-	return store, d.Key(), mapped
+	return seeded{store: store, key: d.Key(), version: d.Version(), mapped: mapped}
 }
 
 // replica opens the drive key in a new store replicating with seed over
@@ -106,20 +114,15 @@ func replica(t *testing.T, ctx context.Context, seed *corestore.Store, key hyper
 func TestDownloadFromPeer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	seed, key, _ := seedDrive(t, ctx)
-	seedDrive, err := hyperdrive.New(ctx, seed, key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	version := seedDrive.Version()
-	seedDrive.Close()
+	sd := seedDrive(t, ctx)
+	seed, key, version := sd.store, sd.key, sd.version
 
 	d := replica(t, ctx, seed, key, version)
 	if ok, err := d.Has(ctx, "/"); err != nil || ok {
 		t.Fatalf("Has(/) before the download = %v, %v", ok, err)
 	}
 	var keys []string
-	err = d.Download(ctx, "/", &hyperdrive.DownloadOptions{Progress: func(p hyperdrive.DownloadProgress) {
+	err := d.Download(ctx, "/", &hyperdrive.DownloadOptions{Progress: func(p hyperdrive.DownloadProgress) {
 		keys = append(keys, p.Key)
 		// The files with content: all but the empty one, and the mapped one.
 		if p.Files != len(keys) || p.TotalFiles != len(fetchFiles()) {
@@ -159,13 +162,8 @@ func TestDownloadFromPeer(t *testing.T) {
 func TestDownloadEntries(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	seed, key, mapped := seedDrive(t, ctx)
-	s, err := hyperdrive.New(ctx, seed, key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	version := s.Version()
-	s.Close()
+	sd := seedDrive(t, ctx)
+	seed, key, version, mapped := sd.store, sd.key, sd.version, sd.mapped
 
 	d := replica(t, ctx, seed, key, version)
 	if err := d.DownloadMetadata(ctx); err != nil {
@@ -215,13 +213,8 @@ func TestDownloadEntries(t *testing.T) {
 func TestMirrorFromPeer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	seed, key, mapped := seedDrive(t, ctx)
-	s, err := hyperdrive.New(ctx, seed, key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	version := s.Version()
-	s.Close()
+	sd := seedDrive(t, ctx)
+	seed, key, version, mapped := sd.store, sd.key, sd.version, sd.mapped
 
 	for name, opts := range map[string]*mirrordrive.Options{
 		"defaults":   nil,
