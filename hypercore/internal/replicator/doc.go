@@ -38,7 +38,11 @@
 // extends ours, an upgrade request {start: our length, length: the
 // difference} is sent (eagerly, without a waiter, as JS's eagerUpgrade), with
 // the manifest flag while the core has no manifest; block requests past our
-// length carry the upgrade. Data goes through [Core.Apply]; on success the
+// length carry the upgrade. Data is queued for the replicator's apply
+// goroutine, which takes what arrived meanwhile together: through
+// [BatchApplier.ApplyBatch] when the core has it (the blocks of many
+// answers stored in one write), else [Core.Apply] one by one. Answers
+// waiting there count against the peer's window. On success the
 // replicator wakes waiters and announces the change to every peer (range,
 // and sync when the length changed). A peer whose data fails verification
 // (bad proof, bad signature, invalid data) is dropped: its channel is
@@ -64,7 +68,8 @@
 // the core take only Replicator.nmu (a leaf lock) and are processed on the
 // replicator's own goroutine.
 //
-// Goroutines: one per replicator (notifications and request timeouts) and
-// one per attached channel (answering requests). Close stops and waits for
+// Goroutines: two per replicator (notifications and request timeouts;
+// applying received data) and one per attached channel (answering
+// requests). Close stops and waits for
 // all of them.
 package replicator

@@ -46,8 +46,9 @@ const (
 
 // Options configures a Replicator. A nil *Options means the defaults.
 type Options struct {
-	// MaxInflight is the number of requests in flight per peer. Default 48
-	// (JS: min(512, 3*16) on streams that are not UDX).
+	// MaxInflight is the number of requests in flight per peer, answers
+	// received but not applied yet included. Default 48 (JS: min(512,
+	// 3*16) on streams that are not UDX).
 	MaxInflight int
 	// RequestTimeout is how long a request may stay unanswered before it is
 	// cancelled and sent to another peer. Default 20 seconds.
