@@ -38,7 +38,9 @@
 // Kinds 0x06 (dependencies, for cores that share a prefix with another
 // core) and 0x07 (hints) are reserved for later. Core ids are allocated
 // from the counter at 0x00 0x02, start at 1 and are never reused, so a
-// deleted core's range can be dropped with one range deletion.
+// deleted core's range can be dropped with one range deletion:
+// [DB.DeleteCores] does that, with the core's discovery-key entry and the
+// aliases naming it, in one synced batch.
 //
 // Records (header, head) are encoded with unsigned LEB128 varints and
 // length-prefixed byte strings; a record that does not decode exactly
