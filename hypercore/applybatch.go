@@ -112,8 +112,7 @@ type blockGroup struct {
 	bytes   int          // the size of the blocks stored
 	seen    map[uint64]bool
 	// scratch for commit and plainLeaves, kept between groups
-	nodes, sorted  []hcrypto.Node
-	refs           []nodeRef
+	nodes          []hcrypto.Node
 	leaves, hashes [][32]byte
 	values         [][]byte
 	leafSlots      []int
@@ -162,9 +161,9 @@ func (g *blockGroup) commit(out []applied, errs []error) {
 	st := g.st
 	defer g.reset()
 	// Verified one by one, the group's writes are made in key order
-	// (blocks, then tree nodes, then bitfield pages, each by index): the
-	// memtable inserts a batch in its order, and an insert next to the
-	// previous one costs little.
+	// (blocks by index, then bitfield pages; the batch orders the tree
+	// nodes' packs itself): the memtable inserts a batch in its order, and
+	// an insert next to the previous one costs little.
 	changes := make([]*merkle.Changes, 0, len(g.batches))
 	n := 0
 	for _, b := range g.batches {
@@ -191,8 +190,6 @@ func (g *blockGroup) commit(out []applied, errs []error) {
 	}
 	slices.SortFunc(stored, func(a, b *wire.Data) int { return cmp.Compare(a.Block.Index, b.Block.Index) })
 	g.nodes = nodes
-	nodes, g.refs = sortNodes(nodes, g.refs, g.sorted[:0])
-	g.sorted = nodes
 	slices.Sort(g.indices)
 
 	sb := st.store.db.NewBatch()
@@ -257,29 +254,4 @@ func (st *state) putBlockBits(b *storage.Batch, indices []uint64) {
 		b.PutBitfieldPage(st.id, n, page) // copies page
 		st.pageBuf = page
 	}
-}
-
-// sortNodes appends nodes to dst sorted by index, each index once, moving
-// 16-byte references rather than the nodes while it sorts. scratch is
-// reused.
-func sortNodes(nodes []hcrypto.Node, scratch []nodeRef, dst []hcrypto.Node) ([]hcrypto.Node, []nodeRef) {
-	refs := scratch[:0]
-	for i, n := range nodes {
-		refs = append(refs, nodeRef{n.Index, i})
-	}
-	slices.SortFunc(refs, func(a, b nodeRef) int { return cmp.Compare(a.index, b.index) })
-	sorted := dst
-	for k, r := range refs {
-		if k > 0 && r.index == refs[k-1].index {
-			continue // the same node from two proofs
-		}
-		sorted = append(sorted, nodes[r.pos])
-	}
-	return sorted, refs
-}
-
-// nodeRef is a node's index and its position in a slice being sorted.
-type nodeRef struct {
-	index uint64
-	pos   int
 }

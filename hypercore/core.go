@@ -2,13 +2,11 @@ package hypercore
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -78,8 +76,7 @@ type state struct {
 	sessions int
 
 	wmu     sync.Mutex
-	pageBuf []byte         // scratch for bitfield pages; guarded by wmu
-	nodeBuf []hcrypto.Node // scratch for sorting new tree nodes; guarded by wmu
+	pageBuf []byte // scratch for bitfield pages; guarded by wmu
 
 	// mu guards the fields below (see Locking).
 	mu       sync.RWMutex
@@ -166,7 +163,7 @@ func loadState(s *Store, id identity, opts *Options, create bool) (*state, error
 	// The tree and the bitfield, as the last committed batch left them.
 	head, err := sc.Head()
 	empty := true
-	for _, err := range sc.Nodes(0, math.MaxUint64) {
+	for _, err := range sc.NodesEndingIn(0, math.MaxUint64) {
 		if err != nil {
 			return nil, fmt.Errorf("hypercore: reading tree nodes: %w", err)
 		}
@@ -342,35 +339,25 @@ func (st *state) infoLocked() (fork, length, byteLength uint64) {
 
 // deleteChanges puts the deletions of a commit's tree changes in a storage
 // batch: they go before every put of the commit, as merkle.Changes asks.
+// The range of a truncation, node indices [2a, 2t) and the parents that
+// reach past leaf a (Delete), is every node covering a block at or after
+// a, which is what DeleteTreeFrom removes.
 func deleteChanges(b *storage.Batch, id storage.CoreID, c *merkle.Changes) {
 	if c.DeleteEnd > c.DeleteStart {
-		b.DeleteNodeRange(id, c.DeleteStart, c.DeleteEnd)
+		b.DeleteTreeFrom(id, c.DeleteStart/2)
 	}
 	for _, i := range c.Delete {
 		b.DeleteNode(id, i)
 	}
 }
 
-// putNodes puts nodes in a storage batch in index order, using scratch
-// (returned for reuse): Pebble inserts a batch's keys into its memtable one
-// after the other, and a key right after the last one inserted is found
-// without a search from the top. A tree batch lists its nodes in the order
-// it made them, parents after their right child. The sort is stable, so
-// that of repeated nodes the last one written still wins.
-func putNodes(b *storage.Batch, id storage.CoreID, nodes, scratch []hcrypto.Node) []hcrypto.Node {
-	sorted := nodes
-	if !slices.IsSortedFunc(nodes, cmpNodeIndex) {
-		scratch = append(scratch[:0], nodes...)
-		slices.SortStableFunc(scratch, cmpNodeIndex)
-		sorted = scratch
-	}
-	for _, n := range sorted {
+// putNodes puts nodes in a storage batch; of repeated nodes, the last one
+// written wins.
+func putNodes(b *storage.Batch, id storage.CoreID, nodes []hcrypto.Node) {
+	for _, n := range nodes {
 		b.PutNode(id, n)
 	}
-	return scratch
 }
-
-func cmpNodeIndex(a, b hcrypto.Node) int { return cmp.Compare(a.Index, b.Index) }
 
 // putBits writes the bitfield pages of blocks [start, end) set to v into b,
 // from the in-memory bitfield and the change. The caller holds wmu.
@@ -411,7 +398,7 @@ func (st *state) commit(b *merkle.Batch, fill func(*storage.Batch), apply func()
 		sb := st.store.db.NewBatch()
 		deleteChanges(sb, st.id, c)
 		fill(sb)
-		st.nodeBuf = putNodes(sb, st.id, c.Nodes, st.nodeBuf)
+		putNodes(sb, st.id, c.Nodes)
 		if err := sb.Commit(); err != nil {
 			st.nodes.reset()
 			return fmt.Errorf("hypercore: commit: %w", notFound(err))

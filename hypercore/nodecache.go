@@ -50,16 +50,19 @@ type nodeCache struct {
 	last  uint64 // the last node index looked up in the database
 }
 
-// nodeRanger is a NodeReader that also reads a range of nodes at once
-// (storage.Core).
+// nodeRanger is a NodeReader that also reads the nodes of a range of
+// blocks at once (storage.Core).
 type nodeRanger interface {
-	Nodes(start, end uint64) iter.Seq2[hcrypto.Node, error]
+	NodesEndingIn(start, end uint64) iter.Seq2[hcrypto.Node, error]
 }
 
 // nodeWindow is the stored nodes of [start, start+nodeWindowSize): the
 // proofs of a sequential download read leaves a few indices apart, one
 // lookup each. After a read that follows the previous one closely, the
-// next nodeWindowSize node indices are read with one iterator.
+// nodes of the next nodeWindowSize/2 blocks are read with one iterator,
+// and those in the window's index range kept. A node of the range that
+// ends past those blocks (a high parent) is not in the window and is
+// looked up alone.
 type nodeWindow struct {
 	start uint64
 	nodes [nodeWindowSize]hcrypto.Node
@@ -190,9 +193,12 @@ func (c *nodeCache) readWindow(index uint64) (hcrypto.Node, bool, error) {
 		w = new(nodeWindow)
 	}
 	w.start, w.has = index, [nodeWindowSize / 64]uint64{}
-	for n, err := range nr.Nodes(index, index+nodeWindowSize) {
+	for n, err := range nr.NodesEndingIn(index/2, index/2+nodeWindowSize/2) {
 		if err != nil {
 			return hcrypto.Node{}, false, err
+		}
+		if n.Index < index || n.Index-index >= nodeWindowSize {
+			continue
 		}
 		i := n.Index - index
 		w.nodes[i] = n

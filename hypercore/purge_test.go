@@ -30,7 +30,7 @@ func checkGone(t *testing.T, sc *storage.Core) {
 		t.Errorf("block %d of a purged core (%v)", b.Index, err)
 		break
 	}
-	for n, err := range sc.Nodes(0, math.MaxUint64) {
+	for n, err := range sc.NodesEndingIn(0, math.MaxUint64) {
 		t.Errorf("tree node %d of a purged core (%v)", n.Index, err)
 		break
 	}

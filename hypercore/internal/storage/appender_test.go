@@ -154,17 +154,7 @@ func (a *appender) truncate(length uint64) error {
 	id := a.c.ID()
 	b := a.db.NewBatch()
 	b.DeleteBlockRange(id, length, math.MaxUint64)
-	b.DeleteNodeRange(id, 2*length, math.MaxUint64)
-	// Parents left of 2*length whose span reaches past it go too.
-	for n, err := range a.c.Nodes(0, 2*length) {
-		if err != nil {
-			b.Close()
-			return err
-		}
-		if n.Index+leaves(n.Index)-1 >= 2*length {
-			b.DeleteNode(id, n.Index)
-		}
-	}
+	b.DeleteTreeFrom(id, length)
 	for p := bitfield.PageOf(length); p <= bitfield.PageOf(a.head.Length-1); p++ {
 		page := a.bf.AppendPage(nil, p)
 		bitfield.FillPage(page, p, length, a.head.Length, false)
@@ -237,7 +227,7 @@ func verifyCore(c *Core) (Head, error) {
 		return head, fmt.Errorf("%d blocks stored, head length %d", i, head.Length)
 	}
 	stored := 0
-	for _, err := range c.Nodes(0, math.MaxUint64) {
+	for _, err := range c.NodesEndingIn(0, math.MaxUint64) {
 		if err != nil {
 			return head, err
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/gopear/gopear/hcrypto"
 	"github.com/gopear/gopear/hypercore/internal/bitfield"
 )
 
@@ -27,6 +26,12 @@ type Batch struct {
 	// keys and small records (an append) allocates none.
 	keyArr [indexKeyLen]byte
 	valArr [160]byte
+
+	// The batch's node writes, by pack (packedit.go).
+	edits    []*packEdit
+	editOf   map[packRef]*packEdit
+	lastEdit *packEdit
+	deleted  []deletedFrom
 }
 
 func (b *Batch) ok() bool {
@@ -116,31 +121,6 @@ func (b *Batch) deleteIndexRange(id CoreID, kind byte, start, end uint64) {
 	b.delRange(lo, hi)
 }
 
-// PutNode stores tree node n of core id under n.Index.
-func (b *Batch) PutNode(id CoreID, n hcrypto.Node) {
-	if !b.ok() {
-		return
-	}
-	b.key = appendIndexKey(b.key[:0], id, kindNode, n.Index)
-	b.val = appendNodeValue(b.val[:0], &n)
-	b.set(b.key, b.val)
-}
-
-// DeleteNode removes tree node index of core id.
-func (b *Batch) DeleteNode(id CoreID, index uint64) {
-	if !b.ok() {
-		return
-	}
-	b.key = appendIndexKey(b.key[:0], id, kindNode, index)
-	b.del(b.key)
-}
-
-// DeleteNodeRange removes tree nodes with flat-tree index in [start, end)
-// of core id; an end of math.MaxUint64 removes every node from start on.
-func (b *Batch) DeleteNodeRange(id CoreID, start, end uint64) {
-	b.deleteIndexRange(id, kindNode, start, end)
-}
-
 // PutBitfieldPage stores bitfield page n of core id; page must be
 // [bitfield.BytesPerPage] bytes (bitfield.Bitfield.AppendPage).
 func (b *Batch) PutBitfieldPage(id CoreID, n uint64, page []byte) {
@@ -209,11 +189,13 @@ func (b *Batch) DeleteCore(c *Core) {
 	}
 	lo, hi := coreRange(c.id)
 	b.delRange(lo, hi)
+	b.deletePacksFrom(c.id, 0)
 	b.key = dkeyKey(b.key[:0], &c.dk)
 	b.del(b.key)
 }
 
-// Len returns the size of the batch's encoded writes, in bytes.
+// Len returns the size of the batch's encoded writes, in bytes, not
+// counting tree nodes (which are encoded at Commit).
 func (b *Batch) Len() int {
 	if b.b == nil {
 		return 0
@@ -236,10 +218,15 @@ func (b *Batch) Commit() error {
 		return b.err
 	}
 	defer b.db.release()
+	if err := b.writePacks(); err != nil {
+		b.err = fmt.Errorf("storage: commit: %w", err)
+		return b.err
+	}
 	if err := b.b.Commit(b.db.write); err != nil {
 		b.err = fmt.Errorf("storage: commit: %w", err)
 		return b.err
 	}
+	b.db.packs.update(b.edits, b.deleted)
 	b.err = ErrClosed // a second Commit fails
 	return nil
 }
@@ -251,6 +238,7 @@ func (b *Batch) Close() error {
 		b.b.Close()
 		b.b = nil
 	}
+	b.releasePacks()
 	if b.err == nil {
 		b.err = ErrClosed
 	}

@@ -119,27 +119,31 @@ func (c *Core) HasBlock(i uint64) (bool, error) {
 // not stored. It implements the merkle package's NodeReader and does not
 // allocate.
 func (c *Core) Node(index uint64) (n hcrypto.Node, ok bool, err error) {
+	pack, slot, valid := packSlot(index)
+	if !valid {
+		return n, false, nil
+	}
 	if !c.db.acquire() {
 		return n, false, ErrClosed
 	}
 	defer c.db.release()
 	k := getKeyBuf()
 	defer putKeyBuf(k)
-	v, closer, err := c.r.Get(k.index(c.id, kindNode, index))
+	v, closer, err := c.r.Get(k.index(c.id, kindPack, ^pack))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return n, false, nil
 	}
 	if err != nil {
 		return n, false, err
 	}
-	n, err = decodeNodeValue(index, v)
+	n, ok, err = packNode(v, slot, index)
 	if cerr := closer.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return hcrypto.Node{}, false, err
 	}
-	return n, true, nil
+	return n, ok, nil
 }
 
 // BitfieldPage returns a copy of bitfield page n ([bitfield.BytesPerPage]
@@ -254,28 +258,45 @@ func (c *Core) Blocks(start, end uint64) iter.Seq2[Block, error] {
 	}
 }
 
-// Nodes yields the stored tree nodes with flat-tree index in [start, end),
-// in index order.
-func (c *Core) Nodes(start, end uint64) iter.Seq2[hcrypto.Node, error] {
-	lo, hi := indexRange(c.id, kindNode, start, end)
+// NodesEndingIn yields the stored tree nodes whose rightmost leaf (the
+// last block they cover) is one of blocks [start, end): the nodes that
+// appending those blocks made. They come pack by pack (a pack holds the
+// nodes of 32 blocks), newest pack first, and within a pack leaves first:
+// not in index order.
+func (c *Core) NodesEndingIn(start, end uint64) iter.Seq2[hcrypto.Node, error] {
 	return func(yield func(hcrypto.Node, error) bool) {
 		if end <= start {
 			return
 		}
+		endPack := ^uint64(0)
+		if end < ^uint64(0)-packLeaves {
+			endPack = (end + packLeaves - 1) / packLeaves
+		}
+		lo, hi := packRange(c.id, start/packLeaves, endPack)
+		np := nodePacks.Get().(*nodePack)
+		defer nodePacks.Put(np)
 		for kv, err := range c.scan(lo, hi) {
-			var n hcrypto.Node
+			var pack uint64
 			if err == nil {
-				var i uint64
-				if i, err = indexOf(kv[0]); err == nil {
-					n, err = decodeNodeValue(i, kv[1])
+				if pack, err = indexOf(kv[0]); err == nil {
+					pack = ^pack
+					err = decodePack(np, pack, kv[1])
 				}
 			}
 			if err != nil {
 				yield(hcrypto.Node{}, err)
 				return
 			}
-			if !yield(n, nil) {
-				return
+			for slot := range packSlots {
+				if !np.has.has(slot) {
+					continue
+				}
+				if leaf := slotLastLeaf(pack, slot); leaf < start || leaf >= end {
+					continue
+				}
+				if !yield(np.nodes[slot], nil) {
+					return
+				}
 			}
 		}
 	}

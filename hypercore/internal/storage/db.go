@@ -87,6 +87,8 @@ type DB struct {
 	mu     sync.Mutex
 	nextID CoreID
 	snaps  map[*Snapshot]struct{}
+
+	packs packCache
 }
 
 const closingBit = 1 << 63
@@ -124,25 +126,31 @@ func valueSeparation() pebble.ValueSeparationPolicy {
 	}
 }
 
-// Compaction and WAL settings for appends (Options fields of the same
-// names). An append writes its core's head and bitfield page with its
-// blocks and nodes, so every memtable flush makes an L0 sstable spanning
-// the whole core, overlapping every other L0 file and every file of the
-// core below. An L0 compaction therefore rewrites all of the core's keys
-// in the base level; Pebble's default of starting one at 4 L0 files did
-// that every 4 flushes. At 16 it happens a quarter as often, for point
-// reads that may consult up to 16 L0 files' bloom filters instead of 4.
-// Writes stop at an L0 read amplification of 48, well past what a burst
-// of appends reaches while compactions keep up.
+// Compaction, memtable and WAL settings for appends (Options fields of
+// the same names). An append writes its core's head and bitfield page
+// with its blocks and nodes, so the L0 sstables of successive flushes
+// overlap (in the core's head, bitfield pages and newest packs; see the
+// key layout in the package doc) and stack up as sublevels. An L0
+// compaction merges them all; Pebble's default of starting one at 4 L0
+// sublevels did that every 4 flushes. At 16 it happens a quarter as
+// often, for point reads that may consult up to 16 L0 files' bloom
+// filters instead of 4. Writes stop at an L0 read amplification of 48,
+// well past what a burst of appends reaches while compactions keep up.
+//
+// memTableStopWritesThreshold lets up to 4 full memtables wait for their
+// flush before commits stop (Pebble's default is 2): a flush takes its
+// turn on the CPU with compactions, and with 2 a burst of appends often
+// waited for one. The memory is spent only while flushes lag.
 //
 // walBytesPerSync starts writing the WAL to disk in the background every
 // 512 KiB: when a memtable fills, Pebble syncs its WAL before the next
 // commit proceeds, and without it that sync wrote the whole memtable then,
 // stalling appends.
 const (
-	l0CompactionThreshold = 16
-	l0StopWritesThreshold = 48
-	walBytesPerSync       = 512 << 10
+	l0CompactionThreshold       = 16
+	l0StopWritesThreshold       = 48
+	memTableStopWritesThreshold = 4
+	walBytesPerSync             = 512 << 10
 )
 
 // Open opens the database in dir, creating it if it does not exist.
@@ -178,6 +186,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 	po.L0CompactionThreshold = l0CompactionThreshold
 	po.L0StopWritesThreshold = l0StopWritesThreshold
 	po.WALBytesPerSync = walBytesPerSync
+	po.MemTableStopWritesThreshold = memTableStopWritesThreshold
 	// Bloom filters on every level (the other levels inherit L0's): a
 	// replicating reader looks up many tree nodes that are not stored
 	// (merkle.Tree.MissingNodes walks up from each block it asks for; the
@@ -238,7 +247,13 @@ func (db *DB) init() error {
 	if len(v) != 4 {
 		return fmt.Errorf("%w: version record is %d bytes", ErrUnknownFormat, len(v))
 	}
-	if got := binary.BigEndian.Uint32(v); got != formatVersion {
+	switch got := binary.BigEndian.Uint32(v); got {
+	case formatVersion:
+	case 1:
+		if err := db.migrateV1(); err != nil {
+			return fmt.Errorf("storage: migrating from format 1: %w", err)
+		}
+	default:
 		return fmt.Errorf("%w: %d (this build knows %d)", ErrUnknownFormat, got, formatVersion)
 	}
 	n, err := db.getCopy(db.pdb, keyNextID)

@@ -322,20 +322,20 @@ func TestBatchReadWrite(t *testing.T) {
 		t.Fatalf("Blocks(2, 6) = %v", idx)
 	}
 	var nidx []uint64
-	for n, err := range c.Nodes(0, math.MaxUint64) {
+	for n, err := range c.NodesEndingIn(0, math.MaxUint64) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		nidx = append(nidx, n.Index)
 	}
 	if len(nidx) != 10 || nidx[9] != 18 {
-		t.Fatalf("Nodes = %v", nidx)
+		t.Fatalf("NodesEndingIn = %v", nidx)
 	}
 
 	// Truncate to 4: range deletes, including the block at 2^64-1.
 	b = db.NewBatch()
 	b.DeleteBlockRange(id, 4, math.MaxUint64)
-	b.DeleteNodeRange(id, 8, math.MaxUint64)
+	b.DeleteTreeFrom(id, 4)
 	b.DeleteBitfieldPageRange(id, 1, math.MaxUint64)
 	b.DeleteUserData(id, "b")
 	b.DeleteBlock(id, 0)
@@ -449,7 +449,7 @@ func TestCorruptRecords(t *testing.T) {
 	}
 	raw(appendKindKey(nil, id, kindHead), []byte{1, 2})
 	raw(appendKindKey(nil, id, kindHeader), []byte{0x80})
-	raw(appendIndexKey(nil, id, kindNode, 4), []byte{1, 2, 3})
+	raw(appendPackKey(nil, id, 0), []byte{1, 2, 3})
 	raw(appendIndexKey(nil, id, kindBitfield, 0), []byte{1})
 	bad := [32]byte{0xee}
 	raw(dkeyKey(nil, &bad), []byte{1})
@@ -463,9 +463,9 @@ func TestCorruptRecords(t *testing.T) {
 	if _, _, err := c.Node(4); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Node: err = %v", err)
 	}
-	for _, err := range c.Nodes(0, 10) {
+	for _, err := range c.NodesEndingIn(0, 10) {
 		if !errors.Is(err, ErrCorrupt) {
-			t.Errorf("Nodes: err = %v", err)
+			t.Errorf("NodesEndingIn: err = %v", err)
 		}
 	}
 	if _, err := c.BitfieldPage(0); !errors.Is(err, ErrCorrupt) {
@@ -634,7 +634,7 @@ func TestIteratorBreak(t *testing.T) {
 	for range c.Blocks(0, 10) {
 		break
 	}
-	for range c.Nodes(0, 10) {
+	for range c.NodesEndingIn(0, 10) {
 		break
 	}
 	for range c.UserDataAll() {

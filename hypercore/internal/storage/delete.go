@@ -73,6 +73,7 @@ func (db *DB) DeleteCores(dks ...[32]byte) error {
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("storage: delete cores: %w", err)
 	}
+	db.packs.dropCores(ids)
 	return nil
 }
 

@@ -7,7 +7,7 @@ import (
 
 // formatVersion is the version of the key layout and records described in
 // the package doc.
-const formatVersion = 1
+const formatVersion = 2
 
 // Key families (first byte).
 const (
@@ -25,14 +25,21 @@ const (
 	metaNextID  = 0x02
 )
 
-// Per-core kinds (byte after the core id).
+// Per-core kinds (byte after the core id). The head comes after the
+// blocks, and the tree node packs after it, newest first, so that the
+// keys an append writes span none of the core's older blocks and packs,
+// only its bitfield pages and user data (see the package doc).
 const (
 	kindHeader   = 0x00
-	kindHead     = 0x01
 	kindBlock    = 0x02
-	kindNode     = 0x03
 	kindBitfield = 0x04
 	kindUserData = 0x05
+	kindHead     = 0x06
+	kindPack     = 0x07
+
+	// Kinds of format version 1, which Open migrates.
+	kindHeadV1 = 0x01
+	kindNodeV1 = 0x03
 )
 
 const (
@@ -96,6 +103,28 @@ func indexRange(id CoreID, kind byte, start, end uint64) (lo, hi []byte) {
 		hi = appendKindKey(nil, id, kind+1)
 	} else {
 		hi = appendIndexKey(nil, id, kind, end)
+	}
+	return lo, hi
+}
+
+// appendPackKey appends the key of tree node pack p of core id: packs are keyed
+// by ^p, so that the newest sort first.
+func appendPackKey(dst []byte, id CoreID, p uint64) []byte {
+	return appendIndexKey(dst, id, kindPack, ^p)
+}
+
+// packRange returns the keys bounding packs [first, end) of core id; an
+// end of ^uint64(0) reaches to the last pack.
+func packRange(id CoreID, first, end uint64) (lo, hi []byte) {
+	if end == ^uint64(0) {
+		lo = appendKindKey(nil, id, kindPack)
+	} else {
+		lo = appendPackKey(nil, id, end-1)
+	}
+	if first == 0 {
+		hi = appendKindKey(nil, id, kindPack+1)
+	} else {
+		hi = appendPackKey(nil, id, first-1)
 	}
 	return lo, hi
 }
