@@ -23,6 +23,8 @@ import (
 //
 //	Has(ctx context.Context, start, end uint64) (bool, error) // skip a download of blocks held
 //	Download(ctx context.Context, r hypercore.Range) error    // prefetch a blob's blocks
+//	AppendBlock(ctx context.Context, dst []byte, index uint64,
+//		opts *hypercore.GetOptions) ([]byte, error) // read into a reused buffer
 type Core interface {
 	Get(ctx context.Context, index uint64, opts *hypercore.GetOptions) ([]byte, error)
 	Append(ctx context.Context, blocks ...[]byte) (hypercore.AppendResult, error)
@@ -32,11 +34,20 @@ type Core interface {
 	Clear(ctx context.Context, start, end uint64) error
 }
 
-var _ Core = (*hypercore.Core)(nil)
+var (
+	_ Core       = (*hypercore.Core)(nil)
+	_ appendCore = (*hypercore.Core)(nil)
+)
 
 // hasCore is the optional Has of a Core.
 type hasCore interface {
 	Has(ctx context.Context, start, end uint64) (bool, error)
+}
+
+// appendCore is the optional AppendBlock of a Core: Get appending to a
+// buffer, which a reader reuses.
+type appendCore interface {
+	AppendBlock(ctx context.Context, dst []byte, index uint64, opts *hypercore.GetOptions) ([]byte, error)
 }
 
 // downloadCore is the optional Download of a Core.

@@ -123,18 +123,30 @@ func (r *Reader) Read(p []byte) (int, error) {
 
 // WriteTo writes the rest of the range to w, block by block, straight
 // from the blocks the core returns (io.WriterTo: io.Copy uses it, with no
-// buffer of its own). It returns the number of bytes written.
+// buffer of its own), reading every block into the same buffer when the
+// core can. It returns the number of bytes written.
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	if !r.prefetched {
 		r.prefetched = true
 		r.prefetch()
 	}
+	r.mu.Lock()
+	c := r.cache
+	r.mu.Unlock()
 	var n int64
+	var buf []byte // a block this call read, reused for the next
 	for r.pos < r.Size() {
-		off := r.start + r.pos
-		c, err := r.block(off)
-		if err != nil {
+		if err := r.check(); err != nil {
 			return n, err
+		}
+		off := r.start + r.pos
+		var read bool
+		var err error
+		if c, read, err = r.next(off, c, buf); err != nil {
+			return n, err
+		}
+		if read {
+			buf = c.data
 		}
 		data := c.data[off-c.off:]
 		if rem := r.end - off; uint64(len(data)) > rem {
@@ -236,43 +248,19 @@ func (r *Reader) readSome(p []byte, off uint64) (int, error) {
 	return copy(p, data), nil
 }
 
-// block returns the block holding blob offset off.
+// block returns the block holding blob offset off, through the reader's
+// cache of the last block read.
 func (r *Reader) block(off uint64) (cached, error) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
 		return cached{}, ErrClosed
 	}
-	c := r.cache
+	prev := r.cache
 	r.mu.Unlock()
-	if c.ok && off >= c.off && off < c.off+uint64(len(c.data)) {
-		return c, nil
-	}
-	// The block after the cached one is the usual next read.
-	var k, start uint64
-	if c.ok && off >= c.off+uint64(len(c.data)) && off < c.off+uint64(len(c.data))+uint64(r.b.blockSize) {
-		k, start = c.k+1, c.off+uint64(len(c.data))
-	} else {
-		var err error
-		if k, start, err = r.locate(off); err != nil {
-			return cached{}, err
-		}
-	}
-	for {
-		data, err := r.get(k)
-		if err != nil {
-			return cached{}, err
-		}
-		if off < start+uint64(len(data)) {
-			c = cached{k: k, off: start, data: data, ok: true}
-			break
-		}
-		// off lies past this block (a guess that fell short, or empty
-		// blocks): walk on.
-		k, start = k+1, start+uint64(len(data))
-		if r.refs != nil && k >= uint64(len(r.refs)) || r.refs == nil && k >= r.id.BlockLength {
-			return cached{}, fmt.Errorf("%w: offset %d is past the blob's blocks", ErrBadID, off)
-		}
+	c, _, err := r.next(off, prev, nil)
+	if err != nil {
+		return cached{}, err
 	}
 	r.mu.Lock()
 	if !r.closed {
@@ -280,6 +268,37 @@ func (r *Reader) block(off uint64) (cached, error) {
 	}
 	r.mu.Unlock()
 	return c, nil
+}
+
+// next returns the block holding blob offset off: prev itself if it holds
+// off, else the block read (read is true) into buf's storage if the core
+// can append to a buffer. The block after prev is found without a seek.
+func (r *Reader) next(off uint64, prev cached, buf []byte) (c cached, read bool, err error) {
+	if prev.ok && off >= prev.off && off < prev.off+uint64(len(prev.data)) {
+		return prev, false, nil
+	}
+	// The block after the previous one is the usual next read.
+	var k, start uint64
+	if end := prev.off + uint64(len(prev.data)); prev.ok && off >= end && off < end+uint64(r.b.blockSize) {
+		k, start = prev.k+1, end
+	} else if k, start, err = r.locate(off); err != nil {
+		return cached{}, false, err
+	}
+	for {
+		data, err := r.get(buf[:0], k)
+		if err != nil {
+			return cached{}, false, err
+		}
+		if off < start+uint64(len(data)) {
+			return cached{k: k, off: start, data: data, ok: true}, true, nil
+		}
+		// off lies past this block (a guess that fell short, or empty
+		// blocks): walk on.
+		k, start = k+1, start+uint64(len(data))
+		if r.refs != nil && k >= uint64(len(r.refs)) || r.refs == nil && k >= r.id.BlockLength {
+			return cached{}, false, fmt.Errorf("%w: offset %d is past the blob's blocks", ErrBadID, off)
+		}
+	}
 }
 
 // locate returns the ordinal and blob offset of the block holding blob
@@ -302,13 +321,20 @@ func (r *Reader) locate(off uint64) (k, start uint64, err error) {
 	return index - r.id.BlockOffset, off - inner, nil
 }
 
-// get returns the content block of ordinal k.
-func (r *Reader) get(k uint64) ([]byte, error) {
+// get returns the content block of ordinal k, in buf's storage if the
+// core can append to a buffer.
+func (r *Reader) get(buf []byte, k uint64) ([]byte, error) {
 	index := r.id.BlockOffset + k
 	if r.refs != nil {
 		index = r.refs[k].Index
 	}
-	blk, err := r.b.core.Get(r.ctx, index, r.opts.Wait)
+	var blk []byte
+	var err error
+	if ac, ok := r.b.core.(appendCore); ok {
+		blk, err = ac.AppendBlock(r.ctx, buf, index, r.opts.Wait)
+	} else {
+		blk, err = r.b.core.Get(r.ctx, index, r.opts.Wait)
+	}
 	if err != nil {
 		return nil, r.wrap(fmt.Errorf("hyperblobs: get block %d: %w", index, err))
 	}

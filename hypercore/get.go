@@ -20,52 +20,65 @@ import (
 // [Core.Snapshot] for [ErrSnapshotNotAvailable]. The returned slice is the
 // caller's.
 func (c *Core) Get(ctx context.Context, index uint64, opts *GetOptions) ([]byte, error) {
+	b, err := c.AppendBlock(ctx, nil, index, opts)
+	if err == nil && b == nil {
+		b = []byte{}
+	}
+	return b, err
+}
+
+// AppendBlock is [Core.Get] appending the block to dst: it returns the
+// extended slice, so that a caller reading many blocks can reuse one
+// buffer. On error it returns dst unchanged.
+func (c *Core) AppendBlock(ctx context.Context, dst []byte, index uint64, opts *GetOptions) ([]byte, error) {
 	if opts == nil {
 		opts = &GetOptions{}
 	}
 	if err := c.check(); err != nil {
-		return nil, err
+		return dst, err
 	}
-	b, err := c.local(index)
-	if err == nil && b == nil {
+	b, ok, err := c.local(dst, index)
+	if err == nil && !ok {
 		if opts.NoWait {
-			return nil, fmt.Errorf("%w: block %d", ErrNotAvailable, index)
+			return dst, fmt.Errorf("%w: block %d", ErrNotAvailable, index)
 		}
-		b, err = c.wait(ctx, index, opts)
+		b, err = c.wait(ctx, dst, index, opts)
 	}
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
-	return c.decode(index, b, opts.Raw)
+	return c.decode(index, b, len(dst), opts.Raw)
 }
 
-// local returns the block if it is stored locally, nil if not.
-func (c *Core) local(index uint64) ([]byte, error) {
+// local appends the block to dst if it is stored locally; ok is false if
+// it is not.
+func (c *Core) local(dst []byte, index uint64) (b []byte, ok bool, err error) {
 	if c.snap != nil {
-		return c.snap.block(index)
+		return c.snap.appendBlock(dst, index)
 	}
 	st := c.st
 	st.mu.RLock()
 	has := st.bits.Get(index)
 	st.mu.RUnlock()
 	if !has {
-		return nil, nil
+		return dst, false, nil
 	}
-	b, err := st.sc.Block(index)
+	b, err = st.sc.AppendBlock(dst, index)
 	if errors.Is(err, storage.ErrNotFound) {
 		if err := st.checkOpen(); err != nil {
-			return nil, err // purged meanwhile
+			return dst, false, err // purged meanwhile
 		}
-		return nil, nil // cleared or truncated since
+		return dst, false, nil // cleared or truncated since
 	}
 	if err != nil {
-		return nil, notFound(err)
+		return dst, false, notFound(err)
 	}
-	return b, nil
+	return b, true, nil
 }
 
-// decode decrypts a stored block unless raw.
-func (c *Core) decode(index uint64, b []byte, raw bool) ([]byte, error) {
+// decode decrypts the stored block at b[off:] in place unless raw, and
+// returns b with the plaintext from off.
+func (c *Core) decode(index uint64, b []byte, off int, raw bool) ([]byte, error) {
 	if raw {
 		return b, nil
 	}
@@ -75,12 +88,16 @@ func (c *Core) decode(index uint64, b []byte, raw bool) ([]byte, error) {
 	if enc == nil {
 		return b, nil
 	}
-	return enc.Decrypt(index, b)
+	plain, err := enc.Decrypt(index, b[off:])
+	if err != nil {
+		return b[:off], err
+	}
+	return b[:off+copy(b[off:], plain)], nil
 }
 
 // wait waits for block index to be stored: it asks the replicator, if one
 // is attached, and watches the core for the block to arrive by any path.
-func (c *Core) wait(ctx context.Context, index uint64, opts *GetOptions) ([]byte, error) {
+func (c *Core) wait(ctx context.Context, dst []byte, index uint64, opts *GetOptions) ([]byte, error) {
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
@@ -96,8 +113,8 @@ func (c *Core) wait(ctx context.Context, index uint64, opts *GetOptions) ([]byte
 		c.st.mu.RLock()
 		changed := c.st.changed
 		c.st.mu.RUnlock()
-		b, err := c.local(index)
-		if err != nil || b != nil {
+		b, ok, err := c.local(dst, index)
+		if err != nil || ok {
 			return b, err
 		}
 		if err := c.check(); err != nil {

@@ -134,42 +134,42 @@ func (s *snapshot) close() error {
 	return s.closeErr
 }
 
-// block returns block index as the snapshot sees it: from the snapshot's
-// storage, else from the live core below compat. It returns nil and no
-// error when the block is nowhere yet (a peer may still provide it).
-func (s *snapshot) block(index uint64) ([]byte, error) {
+// appendBlock appends block index to dst as the snapshot sees it: from
+// the snapshot's storage, else from the live core below compat. ok is
+// false when the block is nowhere yet (a peer may still provide it).
+func (s *snapshot) appendBlock(dst []byte, index uint64) (b []byte, ok bool, err error) {
 	if index >= s.length {
-		return nil, fmt.Errorf("%w: block %d of a snapshot of length %d", ErrSnapshotNotAvailable, index, s.length)
+		return dst, false, fmt.Errorf("%w: block %d of a snapshot of length %d", ErrSnapshotNotAvailable, index, s.length)
 	}
-	b, err := s.sc.Block(index)
+	b, err = s.sc.AppendBlock(dst, index)
 	if err == nil {
-		return b, nil
+		return b, true, nil
 	}
 	if !errors.Is(err, storage.ErrNotFound) {
-		return nil, notFound(err)
+		return dst, false, notFound(err)
 	}
 	st := s.st
 	st.mu.RLock()
 	compat, has := s.compat, st.bits.Get(index)
 	st.mu.RUnlock()
 	if index >= compat {
-		return nil, fmt.Errorf("%w: block %d, the core was truncated to %d", ErrSnapshotNotAvailable, index, compat)
+		return dst, false, fmt.Errorf("%w: block %d, the core was truncated to %d", ErrSnapshotNotAvailable, index, compat)
 	}
 	if !has {
-		return nil, nil
+		return dst, false, nil
 	}
-	b, err = st.sc.Block(index)
+	b, err = st.sc.AppendBlock(dst, index)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
+		return dst, false, nil
 	}
 	if err != nil {
-		return nil, notFound(err)
+		return dst, false, notFound(err)
 	}
 	// The live core may have been truncated while we read.
 	if err := s.checkCompat(index); err != nil {
-		return nil, err
+		return dst, false, err
 	}
-	return b, nil
+	return b, true, nil
 }
 
 // checkCompat fails when block index is past the snapshot's compat length.

@@ -15,7 +15,7 @@ type packCache struct {
 
 // packCacheMax bounds the cache: past it, it starts over. A core being
 // appended to has one hot pack at a time; a replicating reader a few.
-const packCacheMax = 256
+const packCacheMax = 64
 
 // get appends the cached value of ref to dst; ok is false when ref is not
 // cached.
