@@ -299,3 +299,36 @@ func TestMigrateV1(t *testing.T) {
 		t.Fatalf("version %x, %v", v, err)
 	}
 }
+
+// TestPackEnd checks that the bound past which a core stores no pack,
+// read from the database after a reopen and moved by writes, never hides
+// a stored pack from the merge of a later write.
+func TestPackEnd(t *testing.T) {
+	fs := vfs.NewMem()
+	db := openMem(t, fs)
+	c, _ := db.CreateCore(testHeader(1))
+	b := db.NewBatch()
+	b.PutNode(c.ID(), testNode(0))
+	b.PutNode(c.ID(), testNode(5*64)) // pack 5
+	mustCommit(t, b)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open("db", &Options{FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c, _ = db.FindCore(testHeader(1).DiscoveryKey)
+	for _, i := range []uint64{5*64 + 2, 9 * 64, 9*64 + 2, 2} {
+		b := db.NewBatch()
+		b.PutNode(c.ID(), testNode(i))
+		mustCommit(t, b)
+	}
+	got := storedNodes(t, c)
+	for _, i := range []uint64{0, 2, 5 * 64, 5*64 + 2, 9 * 64, 9*64 + 2} {
+		if !got[i] {
+			t.Errorf("node %d lost", i)
+		}
+	}
+}

@@ -204,6 +204,17 @@ func (b *Batch) storedPack(dst []byte, e *packEdit, key []byte) ([]byte, error) 
 	if v, ok := b.db.packs.get(dst, packRef{e.id, e.pack}); ok {
 		return v, nil
 	}
+	end, ok := b.db.packs.end(e.id)
+	if !ok {
+		var err error
+		if end, err = b.db.packEnd(e.id); err != nil {
+			return dst, err
+		}
+		b.db.packs.setEnd(e.id, end)
+	}
+	if e.pack >= end {
+		return dst, nil
+	}
 	v, closer, err := b.db.pdb.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return dst, nil
@@ -213,6 +224,26 @@ func (b *Batch) storedPack(dst []byte, e *packEdit, key []byte) ([]byte, error) 
 	}
 	dst = append(dst, v...)
 	return dst, closer.Close()
+}
+
+// packEnd reads one past the newest pack stored for core id (0 for none):
+// packs are keyed newest first, so it is the first key of their range.
+func (db *DB) packEnd(id CoreID) (uint64, error) {
+	lo, hi := packRange(id, 0, ^uint64(0))
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return 0, err
+	}
+	var end uint64
+	if it.First() {
+		p, err := indexOf(it.Key())
+		if err != nil {
+			it.Close()
+			return 0, err
+		}
+		end = ^p + 1
+	}
+	return end, errors.Join(it.Error(), it.Close())
 }
 
 // appendMerged appends to dst the value of e's pack after the edit: the
