@@ -31,8 +31,9 @@
 //
 // As a requester it tracks each peer's fork, length, contiguous length and
 // bitfield (from sync, range and bitfield messages) and sends requests only
-// for blocks a peer advertised, to the least loaded such peer, up to
-// Options.MaxInflight per peer so that downloads are pipelined. A block a
+// for blocks a peer advertised, to the least loaded such peer, up to a
+// window per peer (Options.MaxInflight; by default 48 requests, more for
+// cores of small blocks) so that downloads are pipelined. A block a
 // peer did not advertise makes the replicator send a want for its 2^21-block
 // batch. Upgrades follow JS: whenever a peer announces a longer length that
 // extends ours, an upgrade request {start: our length, length: the

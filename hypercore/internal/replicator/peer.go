@@ -249,8 +249,8 @@ func (r *Replicator) dropPeerLocked(p *peer, why error) {
 }
 
 // load is the peer's requests in flight plus its answers still being
-// applied: what Options.MaxInflight bounds, so that answers queue no
-// deeper than the window.
+// applied: what the window (Options.MaxInflight) bounds, so that answers
+// queue no deeper than the window.
 func (p *peer) load() int { return p.inflight + p.applying }
 
 func (p *peer) activeLocked() bool { return p.opened && !p.removed && !p.paused }

@@ -42,13 +42,23 @@ const (
 	// remote's contiguous length) sets in a peer's bitfield, so that a
 	// small message cannot make us allocate much.
 	maxRangeBits = 1 << 20
+
+	// The default window (Options.MaxInflight): defaultWindow requests,
+	// or as many as hold windowBytes of the core's average block, up to
+	// maxWindow.
+	defaultWindow = 48
+	windowBytes   = 3 << 20
+	maxWindow     = 256
 )
 
 // Options configures a Replicator. A nil *Options means the defaults.
 type Options struct {
 	// MaxInflight is the number of requests in flight per peer, answers
-	// received but not applied yet included. Default 48 (JS: min(512,
-	// 3*16) on streams that are not UDX).
+	// received but not applied yet included. By default it is 48 (JS:
+	// min(512, 3*16) on streams that are not UDX), raised for cores of
+	// small blocks so that about windowBytes of blocks are in flight, up
+	// to maxWindow: a window of 48 1 KiB blocks leaves a fast link idle
+	// waiting for round trips, while 48 64 KiB blocks already fill it.
 	MaxInflight int
 	// RequestTimeout is how long a request may stay unanswered before it is
 	// cancelled and sent to another peer. Default 20 seconds.
@@ -80,7 +90,7 @@ func (o *Options) withDefaults() Options {
 		c = *o
 	}
 	if c.MaxInflight <= 0 {
-		c.MaxInflight = 48
+		c.MaxInflight = defaultWindow
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 20 * time.Second
@@ -129,7 +139,12 @@ type Replicator struct {
 	upgrade    *upgradeWant
 	reorg      *reorgState
 	manifestRq *request // inflight manifest-only request
-	extensions map[string]func(from *PeerInfo, message []byte)
+	window     int      // requests in flight per peer (setWindowLocked)
+	autoWindow bool     // MaxInflight is the default, raised for small blocks
+	// largestBlock is the size of the largest block received, for the
+	// window.
+	largestBlock int
+	extensions   map[string]func(from *PeerInfo, message []byte)
 
 	// nmu guards notes; it is a leaf lock, so the core may notify while
 	// holding its own locks.
@@ -212,6 +227,8 @@ func New(core Core, opts *Options) *Replicator {
 		blocks:     make(map[uint64]*blockWant),
 		extensions: make(map[string]func(*PeerInfo, []byte)),
 		wake:       make(chan struct{}, 1),
+		autoWindow: opts == nil || opts.MaxInflight <= 0,
+		window:     o.MaxInflight,
 	}
 	r.queue.init()
 	r.wg.Add(2)
@@ -545,8 +562,9 @@ type Download struct {
 }
 
 // Download starts downloading the blocks [start, end) from the peers that
-// have them, keeping Options.MaxInflight requests in flight per peer. Blocks
-// past the core's length are fetched once an upgrade reaches them. Wait for
+// have them, keeping a window of requests in flight per peer (see
+// Options.MaxInflight). Blocks past the core's length are fetched once an
+// upgrade reaches them. Wait for
 // it with Download.Wait; stop it with Download.Close.
 func (r *Replicator) Download(start, end uint64) (*Download, error) {
 	d := &Download{r: r, start: start, end: end, cursor: start, done: make(chan struct{})}

@@ -21,6 +21,7 @@ func (r *Replicator) updateAllLocked() {
 		return
 	}
 	st := r.core.State()
+	r.setWindowLocked(st)
 	r.resolveUpgradeLocked(st)
 	ps := r.shuffledPeersLocked()
 	if len(ps) > 0 {
@@ -62,7 +63,19 @@ func (r *Replicator) updateAllLocked() {
 }
 
 func (r *Replicator) hasCapacityLocked(p *peer) bool {
-	return p.activeLocked() && p.remoteUploading && p.load() < r.opts.MaxInflight
+	return p.activeLocked() && p.remoteUploading && p.load() < r.window
+}
+
+// setWindowLocked sets the window of requests in flight per peer for the
+// core's state (see Options.MaxInflight): what holds windowBytes of the
+// core's average block or of the largest block received, the larger.
+func (r *Replicator) setWindowLocked(st State) {
+	r.window = r.opts.MaxInflight
+	if !r.autoWindow || st.Length == 0 {
+		return
+	}
+	size := max(1, st.ByteLength/st.Length, uint64(r.largestBlock))
+	r.window = int(min(maxWindow, max(defaultWindow, windowBytes/size)))
 }
 
 // shouldUpgradeLocked reports whether p can upgrade us now (JS
@@ -146,7 +159,7 @@ func (r *Replicator) requestBlockLocked(bw *blockWant, st State, ps []*peer) boo
 			avoided++
 			continue
 		}
-		if p.load() >= r.opts.MaxInflight {
+		if p.load() >= r.window {
 			continue
 		}
 		if best == nil || p.load() < best.load() {
@@ -206,7 +219,7 @@ func (r *Replicator) scheduleDownloadLocked(d *Download, st State, ps []*peer) b
 	capacity := 0
 	for _, p := range ps {
 		if r.hasCapacityLocked(p) {
-			capacity += max(0, r.opts.MaxInflight-p.load())
+			capacity += max(0, r.window-p.load())
 		}
 	}
 	for i, scanned := d.cursor, 0; i < d.end && capacity > 0 && scanned < maxScan; i, scanned = i+1, scanned+1 {
@@ -489,6 +502,9 @@ func (p *peer) onData(d *wire.Data) error {
 		r.updateAllLocked()
 		r.mu.Unlock()
 		return nil
+	}
+	if d.Block != nil {
+		r.largestBlock = max(r.largestBlock, len(d.Block.Value))
 	}
 	st := r.core.State()
 	reorg := req != nil && (req.forkProof || req.reorgHash)
