@@ -111,6 +111,9 @@ type blockGroup struct {
 	indices []uint64     // the indices of the blocks stored, sorted at commit
 	bytes   int          // the size of the blocks stored
 	seen    map[uint64]bool
+	// known holds the nodes of the group's batches: verified, so that the
+	// proofs of the next blocks need climb only to them (KnownNode).
+	known map[uint64]hcrypto.Node
 	// scratch for commit and plainLeaves, kept between groups
 	nodes          []hcrypto.Node
 	leaves, hashes [][32]byte
@@ -126,7 +129,7 @@ func (g *blockGroup) add(i int, d *wire.Data, leaf [32]byte, out []applied, errs
 		errs[i] = err
 		return
 	}
-	b, err := st.tree.VerifyLeaf(d, nil, leaf)
+	b, err := st.tree.VerifyLeafKnown(d, nil, leaf, g)
 	if err != nil {
 		errs[i] = err
 		return
@@ -139,6 +142,12 @@ func (g *blockGroup) add(i int, d *wire.Data, leaf [32]byte, out []applied, errs
 	}
 	g.slots = append(g.slots, i)
 	g.batches = append(g.batches, b)
+	if g.known == nil {
+		g.known = make(map[uint64]hcrypto.Node)
+	}
+	for _, n := range b.Nodes() {
+		g.known[n.Index] = n
+	}
 	if store {
 		if g.seen == nil {
 			g.seen = make(map[uint64]bool)
@@ -239,6 +248,13 @@ func (g *blockGroup) reset() {
 	clear(g.blocks)
 	g.blocks = g.blocks[:0]
 	clear(g.seen)
+	clear(g.known)
+}
+
+// KnownNode implements merkle.KnownNodes with the group's nodes.
+func (g *blockGroup) KnownNode(index uint64) (hcrypto.Node, bool) {
+	n, ok := g.known[index]
+	return n, ok
 }
 
 // putBlockBits writes into b the bitfield pages of the blocks indices

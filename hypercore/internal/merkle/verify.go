@@ -109,30 +109,85 @@ func (q *nodeQueue) shift(index uint64) (hcrypto.Node, error) {
 // each node must be the sibling of the current root. Every node and every
 // parent made is appended to *out.
 func climb(it *flattree.Iterator, root hcrypto.Node, q *nodeQueue, out *[]hcrypto.Node) (hcrypto.Node, error) {
-	for q.len() > 0 {
+	root, _, err := climbKnown(it, root, q, out, nil)
+	return root, err
+}
+
+// climbKnown is climb stopping at the first node that known holds: the
+// node made must equal it (else the proof is bad), and the nodes of the
+// list above it are only checked for their indices, neither hashed nor
+// appended. anchored reports such a stop.
+func climbKnown(it *flattree.Iterator, root hcrypto.Node, q *nodeQueue, out *[]hcrypto.Node, known KnownNodes) (_ hcrypto.Node, anchored bool, err error) {
+	for {
+		if known != nil {
+			if anchored, err = matchKnown(root, known); err != nil {
+				return hcrypto.Node{}, false, err
+			}
+			if anchored {
+				return root, true, skipNodes(it, q)
+			}
+		}
+		if q.len() == 0 {
+			return root, false, nil
+		}
 		if it.Index() >= maxIndex {
-			return hcrypto.Node{}, badProof("node %d out of bounds", it.Index())
+			return hcrypto.Node{}, false, badProof("node %d out of bounds", it.Index())
 		}
 		n, err := q.shift(it.Sibling())
 		if err != nil {
-			return hcrypto.Node{}, err
+			return hcrypto.Node{}, false, err
 		}
 		root = parentNode(it.Parent(), root, n)
 		*out = append(*out, n, root)
 	}
-	return root, nil
+}
+
+// matchKnown reports whether known holds node n's index, and fails if it
+// holds another node there.
+func matchKnown(n hcrypto.Node, known KnownNodes) (bool, error) {
+	k, ok := known.KnownNode(n.Index)
+	if !ok {
+		return false, nil
+	}
+	if k.Hash != n.Hash || k.Size != n.Size {
+		return false, badProof("checksum mismatch at node %d", n.Index)
+	}
+	return true, nil
+}
+
+// skipNodes checks that the rest of q lists the siblings up from it, as
+// climb would take them.
+func skipNodes(it *flattree.Iterator, q *nodeQueue) error {
+	for q.len() > 0 {
+		if it.Index() >= maxIndex {
+			return badProof("node %d out of bounds", it.Index())
+		}
+		if _, err := q.shift(it.Sibling()); err != nil {
+			return err
+		}
+		it.Parent()
+	}
+	return nil
+}
+
+// KnownNodes holds tree nodes verified already, stored or not, at which
+// [Tree.VerifyLeafKnown] may stop climbing a proof.
+type KnownNodes interface {
+	KnownNode(index uint64) (hcrypto.Node, bool)
 }
 
 // verifyTree rebuilds the root of the seek and block/hash parts of d,
 // appending every node it sees to *out (JS verifyTree). It returns nil when
 // d has neither part.
 func verifyTree(d *wire.Data, out *[]hcrypto.Node) (*hcrypto.Node, error) {
-	return verifyTreeLeaf(d, out, nil)
+	root, _, err := verifyTreeLeaf(d, out, nil, nil)
+	return root, err
 }
 
 // verifyTreeLeaf is verifyTree with the leaf hash of d's block given
-// (nil: computed here).
-func verifyTreeLeaf(d *wire.Data, out *[]hcrypto.Node, leaf *[32]byte) (*hcrypto.Node, error) {
+// (nil: computed here). With known, a d without seek and upgrade parts
+// stops climbing at the first node known holds (anchored).
+func verifyTreeLeaf(d *wire.Data, out *[]hcrypto.Node, leaf *[32]byte, known KnownNodes) (_ *hcrypto.Node, anchored bool, err error) {
 	var (
 		index   uint64
 		value   []byte
@@ -142,17 +197,17 @@ func verifyTreeLeaf(d *wire.Data, out *[]hcrypto.Node, leaf *[32]byte) (*hcrypto
 	switch {
 	case d.Block != nil:
 		if d.Block.Index >= maxIndex/2 {
-			return nil, badProof("block %d out of bounds", d.Block.Index)
+			return nil, false, badProof("block %d out of bounds", d.Block.Index)
 		}
 		index, value, isBlock, list = 2*d.Block.Index, d.Block.Value, true, d.Block.Nodes
 	case d.Hash != nil:
 		if d.Hash.Index >= maxIndex {
-			return nil, badProof("node %d out of bounds", d.Hash.Index)
+			return nil, false, badProof("node %d out of bounds", d.Hash.Index)
 		}
 		index, list = d.Hash.Index, d.Hash.Nodes
 	default:
 		if d.Seek == nil || len(d.Seek.Nodes) == 0 {
-			return nil, nil
+			return nil, false, nil
 		}
 	}
 
@@ -168,22 +223,25 @@ func verifyTreeLeaf(d *wire.Data, out *[]hcrypto.Node, leaf *[32]byte) (*hcrypto
 	if d.Seek != nil && len(d.Seek.Nodes) > 0 {
 		first := d.Seek.Nodes[0].Index
 		if first >= maxIndex {
-			return nil, badProof("node %d out of bounds", first)
+			return nil, false, badProof("node %d out of bounds", first)
 		}
 		it := flattree.NewIterator(first)
 		q := &nodeQueue{nodes: d.Seek.Nodes}
 		r, err := q.shift(first)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		*out = append(*out, r)
 		if r, err = climb(it, r, q, out); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		root = &r
 	}
 	if d.Block == nil && d.Hash == nil {
-		return root, nil
+		return root, false, nil
+	}
+	if d.Seek != nil || d.Upgrade != nil {
+		known = nil
 	}
 
 	it := flattree.NewIterator(index)
@@ -195,17 +253,15 @@ func verifyTreeLeaf(d *wire.Data, out *[]hcrypto.Node, leaf *[32]byte) (*hcrypto
 	case isBlock:
 		r = leafNode(index, value)
 	default:
-		var err error
 		if r, err = q.shift(index); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	*out = append(*out, r)
-	r, err := climb(it, r, q, out)
-	if err != nil {
-		return nil, err
+	if r, anchored, err = climbKnown(it, r, q, out, known); err != nil {
+		return nil, false, err
 	}
-	return &r, nil
+	return &r, anchored, nil
 }
 
 // verifyUpgrade appends the upgrade of d to b (JS verifyUpgrade), using
@@ -328,24 +384,39 @@ func (b *Batch) VerifyUpgrade(d *wire.Data) (bool, error) {
 // [ErrBadSignature]); a nil v refuses every such upgrade. A proof of
 // another fork returns [ErrForkMismatch].
 func (t *Tree) Verify(d *wire.Data, v SignatureVerifier) (*Batch, error) {
-	return t.verify(d, v, nil)
+	return t.verify(d, v, nil, nil)
 }
 
 // VerifyLeaf is [Tree.Verify] for a d whose block's leaf hash the caller
 // has computed already (as [HashLeaves] does for many blocks at once):
 // leaf must be hcrypto.LeafHash(d.Block.Value).
 func (t *Tree) VerifyLeaf(d *wire.Data, v SignatureVerifier, leaf [32]byte) (*Batch, error) {
-	return t.verify(d, v, &leaf)
+	return t.verify(d, v, &leaf, nil)
 }
 
-func (t *Tree) verify(d *wire.Data, v SignatureVerifier, leaf *[32]byte) (*Batch, error) {
+// VerifyLeafKnown is [Tree.VerifyLeaf] for a d with neither seek nor
+// upgrade part, trusting the nodes of known as it trusts stored ones: the
+// proof's climb from the block stops at the first node known holds,
+// which the node made must equal. The nodes of the proof above it are
+// only checked to be in order; they are not in the batch. A caller that
+// verifies a run of blocks passes the nodes of the run's earlier batches,
+// which hold most of a block's proof in a sequential download: each block
+// then costs a hash or two instead of one per level of its proof.
+func (t *Tree) VerifyLeafKnown(d *wire.Data, v SignatureVerifier, leaf [32]byte, known KnownNodes) (*Batch, error) {
+	return t.verify(d, v, &leaf, known)
+}
+
+func (t *Tree) verify(d *wire.Data, v SignatureVerifier, leaf *[32]byte, known KnownNodes) (*Batch, error) {
 	if d.Fork != t.fork {
 		return nil, fmt.Errorf("%w: got fork %d, have %d", ErrForkMismatch, d.Fork, t.fork)
 	}
 	b := t.Batch()
-	unverified, err := verifyTreeLeaf(d, &b.nodes, leaf)
+	unverified, anchored, err := verifyTreeLeaf(d, &b.nodes, leaf, known)
 	if err != nil {
 		return nil, err
+	}
+	if anchored {
+		unverified = nil // it equals a known node
 	}
 	if d.Upgrade != nil {
 		used, err := verifyUpgrade(d, unverified, b)
