@@ -27,6 +27,8 @@ type Batch struct {
 	keyArr [indexKeyLen]byte
 	valArr [160]byte
 
+	failed bool // Commit failed in Pebble: the batch is not reused
+
 	// The batch's node writes, by pack (packedit.go).
 	edits    []*packEdit
 	editOf   map[packRef]*packEdit
@@ -224,6 +226,7 @@ func (b *Batch) Commit() error {
 	}
 	if err := b.b.Commit(b.db.write); err != nil {
 		b.err = fmt.Errorf("storage: commit: %w", err)
+		b.failed = true
 		return b.err
 	}
 	b.db.packs.update(b.edits, b.deleted)
@@ -235,7 +238,11 @@ func (b *Batch) Commit() error {
 // no-op after Commit.
 func (b *Batch) Close() error {
 	if b.b != nil {
-		b.b.Close()
+		if b.failed {
+			b.b.Close() // Pebble may still hold it
+		} else {
+			b.db.recycleBatch(b.b)
+		}
 		b.b = nil
 	}
 	b.releasePacks()

@@ -90,6 +90,9 @@ type DB struct {
 	snaps  map[*Snapshot]struct{}
 
 	packs packCache
+
+	bmu   sync.Mutex
+	spare []*pebble.Batch // Pebble batches for reuse (pebbleBatch)
 }
 
 const closingBit = 1 << 63
@@ -307,6 +310,12 @@ func (db *DB) Close() error {
 			errs = append(errs, s.snap.Close())
 		}
 		clear(db.snaps)
+		db.bmu.Lock()
+		for _, pb := range db.spare {
+			errs = append(errs, pb.Close())
+		}
+		db.spare = nil
+		db.bmu.Unlock()
 		errs = append(errs, db.pdb.Close())
 		db.closeErr = errors.Join(errs...)
 	})
@@ -489,9 +498,41 @@ func (db *DB) NewBatch() *Batch {
 		return &Batch{db: db, err: ErrClosed}
 	}
 	defer db.release()
-	b := &Batch{db: db, b: db.pdb.NewBatch()}
+	b := &Batch{db: db, b: db.pebbleBatch()}
 	b.key, b.val = b.keyArr[:0], b.valArr[:0]
 	return b
+}
+
+// maxSpareBatches bounds the Pebble batches a DB keeps for reuse.
+const maxSpareBatches = 4
+
+// pebbleBatch returns a spare Pebble batch or a new one. Pebble pools its
+// batches itself, but in a sync.Pool, which every GC empties: a batch of
+// an append or a replicated run of blocks then grows again from nothing,
+// reallocating its buffer as it goes.
+func (db *DB) pebbleBatch() *pebble.Batch {
+	db.bmu.Lock()
+	defer db.bmu.Unlock()
+	if n := len(db.spare); n > 0 {
+		pb := db.spare[n-1]
+		db.spare[n-1] = nil
+		db.spare = db.spare[:n-1]
+		return pb
+	}
+	return db.pdb.NewBatch()
+}
+
+// recycleBatch resets pb (committed or abandoned) and keeps it for reuse,
+// or closes it. Pebble's Reset drops a buffer over 1 MiB.
+func (db *DB) recycleBatch(pb *pebble.Batch) {
+	db.bmu.Lock()
+	defer db.bmu.Unlock()
+	if len(db.spare) >= maxSpareBatches || db.state.Load()&closingBit != 0 {
+		pb.Close()
+		return
+	}
+	pb.Reset()
+	db.spare = append(db.spare, pb)
 }
 
 // Snapshot is a read-only, point-in-time view of the DB: cores read
