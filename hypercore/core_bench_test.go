@@ -51,6 +51,30 @@ func BenchmarkAppendBatch(b *testing.B) {
 	}
 }
 
+// BenchmarkAppendBatchRandom is BenchmarkAppendBatch with blocks of random
+// bytes, which storage cannot compress (the blocks of the other benchmarks
+// and of bench/ compress to about a third).
+func BenchmarkAppendBatchRandom(b *testing.B) {
+	c := benchCore(b, true)
+	r := rand.New(rand.NewPCG(1, 2))
+	batch := make([][]byte, 100)
+	for i := range batch {
+		batch[i] = make([]byte, 1024)
+		for j := range batch[i] {
+			batch[i][j] = byte(r.Uint32())
+		}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(100 * 1024)
+	for b.Loop() {
+		if _, err := c.Append(ctx, batch...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "blocks/s")
+}
+
 // BenchmarkAppend appends one 1 KiB block at a time.
 func BenchmarkAppend(b *testing.B) {
 	for _, sync := range []bool{false, true} {

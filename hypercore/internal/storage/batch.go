@@ -97,7 +97,12 @@ func (b *Batch) PutBlock(id CoreID, index uint64, data []byte) {
 		return
 	}
 	b.key = appendIndexKey(b.key[:0], id, kindBlock, index)
-	b.set(b.key, data)
+	if b.db.rawBlocks {
+		b.set(b.key, data)
+		return
+	}
+	b.val = appendBlockValue(b.val[:0], data)
+	b.set(b.key, b.val)
 }
 
 // DeleteBlock removes block index of core id (a cleared block).

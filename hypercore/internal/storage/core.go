@@ -94,7 +94,18 @@ func (c *Core) AppendBlock(dst []byte, i uint64) ([]byte, error) {
 	defer c.db.release()
 	k := getKeyBuf()
 	defer putKeyBuf(k)
-	return c.get(dst, k.index(c.id, kindBlock, i))
+	if c.db.rawBlocks {
+		return c.get(dst, k.index(c.id, kindBlock, i))
+	}
+	v, closer, err := c.r.Get(k.index(c.id, kindBlock, i))
+	if err != nil {
+		if errors.Is(err, pebble.ErrNotFound) {
+			return dst, ErrNotFound
+		}
+		return dst, err
+	}
+	out, err := appendBlockData(dst, v)
+	return out, errors.Join(err, closer.Close())
 }
 
 // HasBlock reports whether block i is stored.
@@ -247,11 +258,22 @@ func (c *Core) Blocks(start, end uint64) iter.Seq2[Block, error] {
 				return
 			}
 			i, err := indexOf(kv[0])
+			var data []byte
+			switch {
+			case err != nil:
+			case c.db.rawBlocks:
+				data = bytes.Clone(kv[1])
+				if data == nil {
+					data = []byte{}
+				}
+			default:
+				data, err = appendBlockData([]byte{}, kv[1])
+			}
 			if err != nil {
 				yield(Block{}, err)
 				return
 			}
-			if !yield(Block{Index: i, Data: bytes.Clone(kv[1])}, nil) {
+			if !yield(Block{Index: i, Data: data}, nil) {
 				return
 			}
 		}

@@ -90,6 +90,9 @@ type DB struct {
 	snaps  map[*Snapshot]struct{}
 
 	packs packCache
+	// rawBlocks is set for a database migrated from format version 1:
+	// block values are untagged (see blockvalue.go).
+	rawBlocks bool
 
 	bmu   sync.Mutex
 	spare []*pebble.Batch // Pebble batches for reuse (pebbleBatch)
@@ -268,6 +271,12 @@ func (db *DB) init() error {
 	n, err := db.getCopy(db.pdb, keyNextID)
 	if err != nil {
 		return fmt.Errorf("storage: next core id: %w", err)
+	}
+	switch _, err := db.getCopy(db.pdb, keyRawBlocks); {
+	case err == nil:
+		db.rawBlocks = true
+	case !errors.Is(err, ErrNotFound):
+		return err
 	}
 	if len(n) != 8 || binary.BigEndian.Uint64(n) == 0 {
 		return fmt.Errorf("%w: next core id", ErrCorrupt)

@@ -24,10 +24,15 @@
 //	0x00 0x00                          format version: uint32 BE (= 2)
 //	0x00 0x01                          primary key: 32 bytes
 //	0x00 0x02                          next core id: uint64 BE
+//	0x00 0x03                          present in a database migrated
+//	                                   from format 1: block values are
+//	                                   the blocks, untagged
 //	0x01 ‖ discoveryKey[32]            core id: uint64 BE
 //	0x02 ‖ namespace[32] ‖ name        alias: core id, uint64 BE
 //	0x03 ‖ coreID u64 ‖ 0x00           header record (see [Header])
-//	0x03 ‖ coreID u64 ‖ 0x02 ‖ i u64   block i: the raw block bytes
+//	0x03 ‖ coreID u64 ‖ 0x02 ‖ i u64   block i: 0x00 ‖ the block, or
+//	                                   0x01 ‖ the block compressed with
+//	                                   MinLZ (see below)
 //	0x03 ‖ coreID u64 ‖ 0x04 ‖ n u64   bitfield page n: 4096 bytes
 //	                                   (hypercore/internal/bitfield)
 //	0x03 ‖ coreID u64 ‖ 0x05 ‖ key     user data value for key
@@ -42,6 +47,12 @@
 // then slots 63.. in a second) and the nodes of the set slots in slot
 // order, each size uint64 BE ‖ hash[32]. Keying packs by ^p puts the
 // newest first.
+//
+// A block is stored compressed (MinLZ block format, github.com/minio/minlz)
+// when that saves at least an eighth of it: the WAL, the memtable,
+// flushes and compactions then carry that much less, which made appends
+// and downloads of text or structured blocks a quarter to a half faster.
+// Encrypted or already compressed blocks are stored as they are.
 //
 // The order of the kinds is for appends: an append writes blocks at the
 // end of the core's blocks, its head, its bitfield page and the packs at

@@ -23,6 +23,9 @@ const (
 	metaVersion = 0x00
 	metaPrimary = 0x01
 	metaNextID  = 0x02
+	// metaRawBlocks marks a database migrated from format version 1,
+	// whose block values are the blocks themselves, without a tag.
+	metaRawBlocks = 0x03
 )
 
 // Per-core kinds (byte after the core id). The head comes after the
@@ -53,6 +56,7 @@ var (
 	keyVersion = []byte{famMeta, metaVersion}
 	keyPrimary = []byte{famMeta, metaPrimary}
 	keyNextID  = []byte{famMeta, metaNextID}
+	keyRawBlocks = []byte{famMeta, metaRawBlocks}
 )
 
 // keyBuf is a pooled buffer for the fixed-size keys of the read path, so

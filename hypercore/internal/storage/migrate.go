@@ -12,7 +12,8 @@ import (
 // tree nodes, one key each in format 1, go into packs, and its head moves
 // after its blocks. Each core moves in one synced batch, so a crash leaves
 // every core either moved or not; the version is stamped once all are,
-// and an interrupted migration carries on at the next Open.
+// and an interrupted migration carries on at the next Open. Blocks stay as
+// they are, untagged, which metaRawBlocks records.
 func (db *DB) migrateV1() error {
 	ids, err := db.coreIDs()
 	if err != nil {
@@ -23,7 +24,15 @@ func (db *DB) migrateV1() error {
 			return fmt.Errorf("core %d: %w", id, err)
 		}
 	}
-	return db.pdb.Set(keyVersion, binary.BigEndian.AppendUint32(nil, formatVersion), pebble.Sync)
+	b := db.pdb.NewBatch()
+	defer b.Close()
+	if err := errors.Join(
+		b.Set(keyRawBlocks, []byte{1}, nil),
+		b.Set(keyVersion, binary.BigEndian.AppendUint32(nil, formatVersion), nil),
+	); err != nil {
+		return err
+	}
+	return b.Commit(pebble.Sync)
 }
 
 // coreIDs returns the id of every core in the discovery key index.

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -258,6 +259,7 @@ func TestMigrateV1(t *testing.T) {
 		raw(appendIndexKey(nil, c1.ID(), kindNodeV1, i), appendNodeValue(nil, &n))
 	}
 	raw(appendKindKey(nil, c1.ID(), kindHeadV1), appendHead(nil, &head))
+	raw(appendIndexKey(nil, c1.ID(), kindBlock, 0), []byte("a block of format 1, untagged"))
 	raw(keyVersion, binary.BigEndian.AppendUint32(nil, 1))
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -297,6 +299,22 @@ func TestMigrateV1(t *testing.T) {
 	v, err := db.getCopy(db.pdb, keyVersion)
 	if err != nil || binary.BigEndian.Uint32(v) != formatVersion {
 		t.Fatalf("version %x, %v", v, err)
+	}
+	// Blocks stay untagged, old and new.
+	if b, err := c1.Block(0); err != nil || string(b) != "a block of format 1, untagged" {
+		t.Fatalf("Block(0) = %q, %v", b, err)
+	}
+	text := bytes.Repeat([]byte("compressible "), 40)
+	b := db.NewBatch()
+	b.PutBlock(c1.ID(), 1, text)
+	mustCommit(t, b)
+	if got, err := db.getCopy(db.pdb, appendIndexKey(nil, c1.ID(), kindBlock, 1)); err != nil || !bytes.Equal(got, text) {
+		t.Fatalf("new block of a migrated database stored as %d bytes, %v", len(got), err)
+	}
+	for blk, err := range c1.Blocks(0, 2) {
+		if err != nil || blk.Index > 1 {
+			t.Fatalf("Blocks: %+v, %v", blk, err)
+		}
 	}
 }
 
