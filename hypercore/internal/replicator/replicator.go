@@ -564,8 +564,8 @@ type Download struct {
 // Download starts downloading the blocks [start, end) from the peers that
 // have them, keeping a window of requests in flight per peer (see
 // Options.MaxInflight). Blocks past the core's length are fetched once an
-// upgrade reaches them. Wait for
-// it with Download.Wait; stop it with Download.Close.
+// upgrade reaches them. Wait for it with Download.Wait; stop it with
+// Download.Close.
 func (r *Replicator) Download(start, end uint64) (*Download, error) {
 	d := &Download{r: r, start: start, end: end, cursor: start, done: make(chan struct{})}
 	r.mu.Lock()
