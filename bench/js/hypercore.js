@@ -1,6 +1,7 @@
 // Hypercore workloads on a real hypercore 11 core in a temporary folder.
 // Mirrors bench/hypercore.go. Usage: node hypercore.js <mode>, where mode is
 //   append-batch  appends batches of 100 blocks of 1 KiB: blocks/s
+//   append-batch-random  the same with random blocks: blocks/s
 //   append        appends one 1 KiB block at a time: blocks/s
 //   get           reads random blocks of a core of 10,000 blocks of 1 KiB: blocks/s
 const fs = require('fs')
@@ -16,6 +17,21 @@ function kib(i) {
   return b
 }
 
+// randomBlock(i) is 1 KiB of a xorshift64 stream seeded with i+1, as the
+// Go side makes it.
+function randomBlock(i) {
+  const b = Buffer.alloc(1024)
+  let x = BigInt(i) + 1n
+  const mask = (1n << 64n) - 1n
+  for (let j = 0; j < b.length; j++) {
+    x ^= (x << 13n) & mask
+    x ^= x >> 7n
+    x ^= (x << 17n) & mask
+    b[j] = Number(x & 0xffn)
+  }
+  return b
+}
+
 async function main() {
   const mode = process.argv[2]
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gopear-bench-hypercore-'))
@@ -26,6 +42,12 @@ async function main() {
     if (mode === 'append-batch') {
       const batch = []
       for (let i = 0; i < 100; i++) batch.push(kib(i))
+      value = 100 * await rateAsync(2000, async (n) => {
+        for (let i = 0; i < n; i++) await core.append(batch)
+      })
+    } else if (mode === 'append-batch-random') {
+      const batch = []
+      for (let i = 0; i < 100; i++) batch.push(randomBlock(i))
       value = 100 * await rateAsync(2000, async (n) => {
         for (let i = 0; i < n; i++) await core.append(batch)
       })
