@@ -33,29 +33,32 @@ func kib(i int) []byte {
 func BenchmarkAppendBatch(b *testing.B) {
 	for _, sync := range []bool{false, true} {
 		b.Run(fmt.Sprintf("sync=%v", sync), func(b *testing.B) {
-			c := benchCore(b, !sync)
 			batch := make([][]byte, 100)
 			for i := range batch {
 				batch[i] = kib(i)
 			}
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.SetBytes(100 * 1024)
-			for b.Loop() {
-				if _, err := c.Append(ctx, batch...); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "blocks/s")
+			benchAppendBatches(b, benchCore(b, !sync), batch)
 		})
 	}
+}
+
+// benchAppendBatches appends batch to c b.N times.
+func benchAppendBatches(b *testing.B, c *Core, batch [][]byte) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(batch)) * 1024)
+	for b.Loop() {
+		if _, err := c.Append(ctx, batch...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "blocks/s")
 }
 
 // BenchmarkAppendBatchRandom is BenchmarkAppendBatch with blocks of random
 // bytes, which storage cannot compress (the blocks of the other benchmarks
 // and of bench/ compress to about a third).
 func BenchmarkAppendBatchRandom(b *testing.B) {
-	c := benchCore(b, true)
 	r := rand.New(rand.NewPCG(1, 2))
 	batch := make([][]byte, 100)
 	for i := range batch {
@@ -64,15 +67,7 @@ func BenchmarkAppendBatchRandom(b *testing.B) {
 			batch[i][j] = byte(r.Uint32())
 		}
 	}
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.SetBytes(100 * 1024)
-	for b.Loop() {
-		if _, err := c.Append(ctx, batch...); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "blocks/s")
+	benchAppendBatches(b, benchCore(b, true), batch)
 }
 
 // BenchmarkAppend appends one 1 KiB block at a time.

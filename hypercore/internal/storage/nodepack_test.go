@@ -241,6 +241,21 @@ func TestDeleteCoreDropsPackEdits(t *testing.T) {
 	}
 }
 
+// reopen closes db and opens the database in fs again, closed when the
+// test ends.
+func reopen(t *testing.T, db *DB, fs vfs.FS) *DB {
+	t.Helper()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open("db", &Options{FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // TestMigrateV1 writes a format 1 database by hand (a node a key, the head
 // at kind 1) and checks that Open moves it to the current format.
 func TestMigrateV1(t *testing.T) {
@@ -261,16 +276,8 @@ func TestMigrateV1(t *testing.T) {
 	raw(appendKindKey(nil, c1.ID(), kindHeadV1), appendHead(nil, &head))
 	raw(appendIndexKey(nil, c1.ID(), kindBlock, 0), []byte("a block of format 1, untagged"))
 	raw(keyVersion, binary.BigEndian.AppendUint32(nil, 1))
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	db, err := Open("db", &Options{FS: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	c1, err = db.FindCore(testHeader(1).DiscoveryKey)
+	db = reopen(t, db, fs)
+	c1, err := db.FindCore(testHeader(1).DiscoveryKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,14 +336,7 @@ func TestPackEnd(t *testing.T) {
 	b.PutNode(c.ID(), testNode(0))
 	b.PutNode(c.ID(), testNode(5*64)) // pack 5
 	mustCommit(t, b)
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open("db", &Options{FS: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = reopen(t, db, fs)
 	c, _ = db.FindCore(testHeader(1).DiscoveryKey)
 	for _, i := range []uint64{5*64 + 2, 9 * 64, 9*64 + 2, 2} {
 		b := db.NewBatch()
