@@ -25,8 +25,11 @@ type Batch struct {
 	length     uint64
 	byteLength uint64
 	roots      []hcrypto.Node
-	signature  []byte
-	prologue   *Prologue
+	// rootsShared is set while roots is the tree's slice: a batch that
+	// only verifies blocks never copies it (ownRoots).
+	rootsShared bool
+	signature   []byte
+	prologue    *Prologue
 
 	// ancestors is the length of the prefix shared with the tree; below
 	// treeLength, Commit deletes the tree's nodes past it.
@@ -50,12 +53,23 @@ func (t *Tree) Batch() *Batch {
 		fork:       t.fork,
 		length:     t.length,
 		byteLength: t.byteLength,
-		roots:      slices.Clone(t.roots),
+		roots:      t.roots,
 		signature:  t.signature,
 		prologue:   t.prologue,
 		ancestors:  t.length,
 		treeLength: t.length,
 		treeFork:   t.fork,
+
+		rootsShared: true,
+	}
+}
+
+// ownRoots gives the batch a copy of the tree's roots before it changes
+// them.
+func (b *Batch) ownRoots() {
+	if b.rootsShared {
+		b.roots = slices.Clone(b.roots)
+		b.rootsShared = false
 	}
 }
 
@@ -63,6 +77,7 @@ func (t *Tree) Batch() *Batch {
 func (b *Batch) Clone() *Batch {
 	c := *b
 	c.roots = slices.Clone(b.roots)
+	c.rootsShared = false
 	c.nodes = slices.Clone(b.nodes)
 	return &c
 }
@@ -139,6 +154,7 @@ func (b *Batch) Get(index uint64) (hcrypto.Node, bool, error) {
 // their parents, a level of the tree at a time (see appendMany). The
 // nodes, and their order, are the same either way.
 func (b *Batch) Append(blocks ...[]byte) {
+	b.ownRoots()
 	// Each block adds a leaf, and each merge a parent and one root less.
 	b.nodes = slices.Grow(b.nodes, 2*len(blocks)+len(b.roots))
 	b.roots = slices.Grow(b.roots, 1)
@@ -303,6 +319,7 @@ func leafHashes(blocks [][]byte) [][32]byte {
 // parent for as long as they are siblings. it is at n's index on entry and
 // at the last root on return.
 func (b *Batch) appendRoot(n hcrypto.Node, it *flattree.Iterator) {
+	b.ownRoots()
 	b.hashOK = false
 	b.upgraded = true
 	b.length += it.CountLeaves()
@@ -364,7 +381,7 @@ func (b *Batch) Checkout(length uint64, extra []hcrypto.Node) error {
 		}
 		roots = append(roots, n)
 	}
-	b.roots = roots
+	b.roots, b.rootsShared = roots, false
 	b.length = length
 	b.byteLength = totalSize(roots)
 	b.hashOK = false

@@ -125,3 +125,31 @@ func TestVerifyLeafKnownRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchSharesRoots checks that batches share the tree's roots only
+// until they change them: appends, truncations and checkouts leave the
+// tree and the other batches as they were.
+func TestBatchSharesRoots(t *testing.T) {
+	tree, _ := build(t, nil, appendStep(13, 0))
+	want := tree.Roots()
+	other := tree.Batch()
+	for _, change := range []func(b *Batch) error{
+		func(b *Batch) error { b.Append(testBlock(13, 0), testBlock(14, 0), testBlock(15, 0)); return nil },
+		func(b *Batch) error { b.Append(testBlock(13, 0)); return nil },
+		func(b *Batch) error { return b.Checkout(8, nil) },
+	} {
+		b := tree.Batch()
+		if err := change(b); err != nil {
+			t.Fatal(err)
+		}
+		if !nodesEqual(tree.Roots(), want) || !nodesEqual(other.Roots(), want) {
+			t.Fatalf("roots changed: tree %v, other batch %v, want %v", tree.Roots(), other.Roots(), want)
+		}
+	}
+	if _, err := tree.Truncate(5, 1); err != nil {
+		t.Fatal(err)
+	}
+	if !nodesEqual(tree.Roots(), want) || !nodesEqual(other.Roots(), want) {
+		t.Fatalf("truncate changed the roots: tree %v, other batch %v", tree.Roots(), other.Roots())
+	}
+}

@@ -17,6 +17,7 @@ func (t *Tree) Truncate(length, fork uint64) (*Batch, error) {
 		return nil, fmt.Errorf("%w: truncating length %d to %d", ErrOutOfBounds, t.length, length)
 	}
 	b := t.Batch()
+	b.ownRoots()
 	full := flattree.FullRoots(2 * length)
 	for i, index := range full {
 		if i < len(b.roots) && b.roots[i].Index == index {
@@ -80,7 +81,7 @@ func (t *Tree) Reorg(d *wire.Data, v SignatureVerifier) (*ReorgBatch, error) {
 		return nil, badProof("reorg without an upgrade")
 	}
 	b := t.Batch()
-	b.roots = nil
+	b.roots, b.rootsShared = nil, false
 	b.length = 0
 	b.byteLength = 0
 	b.ancestors = 0

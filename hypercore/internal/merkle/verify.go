@@ -212,10 +212,14 @@ func verifyTreeLeaf(d *wire.Data, out *[]hcrypto.Node, leaf *[32]byte, known Kno
 	}
 
 	// Every node of the lists and every parent made is appended: room for
-	// them up front, instead of growing *out node by node.
+	// them up front, instead of growing *out node by node. A climb that
+	// may stop at a known node usually takes a few.
 	n := 1 + 2*len(list)
 	if d.Seek != nil {
 		n += 2 * len(d.Seek.Nodes)
+	}
+	if known != nil && d.Seek == nil && d.Upgrade == nil {
+		n = min(n, 5)
 	}
 	*out = slices.Grow(*out, n)
 
