@@ -81,11 +81,11 @@
 // one whose version it does not know, or a non-empty database without a
 // version, with [ErrUnknownFormat]. Pebble's own format is pinned to
 // [pebble.FormatValueSeparation] (the newest in v2.1.7) so that a later
-// Pebble does not silently change what is on disk. Values of 512 bytes or
-// more (blocks, bitfield pages) are kept in Pebble's blob files (value
-// separation), so that compactions move references to blocks instead of
-// rewriting them; this is Pebble's business and changes no key or value
-// of the layout above.
+// Pebble does not silently change what is on disk. Values of 256 bytes or
+// more (blocks, node packs, bitfield pages) are kept in Pebble's blob
+// files (value separation), so that compactions move references to
+// blocks instead of rewriting them; this is Pebble's business and changes
+// no key or value of the layout above.
 //
 // # Concurrency
 //

@@ -53,9 +53,9 @@ const (
 )
 
 var (
-	keyVersion = []byte{famMeta, metaVersion}
-	keyPrimary = []byte{famMeta, metaPrimary}
-	keyNextID  = []byte{famMeta, metaNextID}
+	keyVersion   = []byte{famMeta, metaVersion}
+	keyPrimary   = []byte{famMeta, metaPrimary}
+	keyNextID    = []byte{famMeta, metaNextID}
 	keyRawBlocks = []byte{famMeta, metaRawBlocks}
 )
 
