@@ -245,7 +245,12 @@ func (g *proofGen) blockAndSeek(tg *target, seek bool, seekRoot, root uint64) er
 		return g.seekList(seekRoot, root)
 	}
 	it := flattree.NewIterator(tg.index)
-	g.node, g.hasNode = []hcrypto.Node{}, true
+	// One node a level up to the root, and the target itself for a hash.
+	size := 1
+	if d, dt := flattree.Depth(root), flattree.Depth(tg.index); d > dt {
+		size += int(d - dt)
+	}
+	g.node, g.hasNode = make([]hcrypto.Node, 0, size), true
 	if !tg.block {
 		n, err := g.get(it.Index())
 		if err != nil {
