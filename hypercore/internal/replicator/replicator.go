@@ -140,7 +140,12 @@ type Replicator struct {
 	reorg      *reorgState
 	manifestRq *request // inflight manifest-only request
 	window     int      // requests in flight per peer (setWindowLocked)
-	autoWindow bool     // MaxInflight is the default, raised for small blocks
+	// promised counts, per tree node, the requests in flight whose answer
+	// will give it; fullNodes holds blocks to ask for with every missing
+	// node, after a short request for them failed (see promiseLocked).
+	promised   map[uint64]int
+	fullNodes  map[uint64]bool
+	autoWindow bool // MaxInflight is the default, raised for small blocks
 	// largestBlock is the size of the largest block received, for the
 	// window.
 	largestBlock int
@@ -178,6 +183,12 @@ type request struct {
 	isUpgrade bool // carries r.upgrade
 	forkProof bool // a fork proof for a reorg
 	reorgHash bool // a hash request of a reorg
+
+	// promised lists the tree nodes the answer will give (see
+	// promiseLocked); short is set when the request asked for fewer nodes
+	// than are missing, counting on nodes other requests promised.
+	promised []uint64
+	short    bool
 }
 
 // blockWant is a block someone waits for, or that a download requested.
@@ -228,6 +239,8 @@ func New(core Core, opts *Options) *Replicator {
 		extensions: make(map[string]func(*PeerInfo, []byte)),
 		wake:       make(chan struct{}, 1),
 		autoWindow: opts == nil || opts.MaxInflight <= 0,
+		promised:   make(map[uint64]int),
+		fullNodes:  make(map[uint64]bool),
 		window:     o.MaxInflight,
 	}
 	r.queue.init()

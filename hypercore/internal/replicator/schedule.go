@@ -3,6 +3,7 @@ package replicator
 import (
 	"errors"
 	"fmt"
+	"github.com/gopear/gopear/flattree"
 	"time"
 
 	"github.com/gopear/gopear/hypercore/internal/merkle"
@@ -12,6 +13,9 @@ import (
 // maxScan bounds how many blocks past its cursor a download looks at per
 // scheduling pass.
 const maxScan = 1 << 12
+
+// maxFullNodes bounds Replicator.fullNodes; past it, the set starts over.
+const maxFullNodes = 1 << 12
 
 // updateAllLocked hands out work to the peers: reorgs, the manifest, the
 // blocks waiters want, downloads, then the pending update (JS updateAll,
@@ -132,9 +136,60 @@ func (r *Replicator) sendRequestLocked(req *request, st State) {
 	if b := req.msg.Block; b != nil && req.msg.Fork == st.Fork {
 		if n, err := r.core.MissingNodes(b.Index); err == nil {
 			b.Nodes = n
+			if req.msg.Upgrade == nil && !r.fullNodes[b.Index] {
+				b.Nodes = r.promisedDepthLocked(b.Index, n)
+				req.short = b.Nodes < n
+			}
+			r.promiseLocked(req, b.Index, b.Nodes)
 		}
 	}
 	p.mRequest.Send(&req.msg)
+}
+
+// A block request asks for the tree nodes of the block's proof that the
+// reader is missing, counted from the leaf up (the request's nodes); in
+// a pipelined download most of them are missing only because the answers
+// carrying them are in flight, so every proof would carry the same
+// uncles again. The replicator counts on those answers instead: a request
+// asks for the nodes up to the first one that a request in flight
+// promised, and the apply goroutine verifies the block against that node
+// once the answer that gives it is applied (merkle.Tree.VerifyLeafKnown,
+// answers being applied in order). Proofs shrink from about log2(window)
+// nodes to one on average. Should the promise fail (its request failed,
+// or answers came out of order), the block's verification fails without
+// blaming the peer, and the block is asked for again with every missing
+// node (fullNodes).
+
+// promisedDepthLocked returns how many nodes, at most n, a request for
+// block index needs: up to its first ancestor (the leaf included) that a
+// request in flight promised.
+func (r *Replicator) promisedDepthLocked(index, n uint64) uint64 {
+	for d := uint64(0); d < n && d < 64; d++ {
+		if r.promised[flattree.Index(d, index>>d)] > 0 {
+			return d
+		}
+	}
+	return n
+}
+
+// promiseLocked records the nodes the answer to req, for block index with
+// nodes nodes, gives: the block's ancestors up to depth nodes and their
+// siblings below it. detachLocked takes them back.
+func (r *Replicator) promiseLocked(req *request, index, nodes uint64) {
+	if nodes >= 64 {
+		return
+	}
+	req.promised = make([]uint64, 0, 2*nodes+1)
+	for d := uint64(0); d <= nodes; d++ {
+		a := flattree.Index(d, index>>d)
+		req.promised = append(req.promised, a)
+		if d < nodes {
+			req.promised = append(req.promised, flattree.Sibling(a))
+		}
+	}
+	for _, i := range req.promised {
+		r.promised[i]++
+	}
 }
 
 // requestBlockLocked requests block bw.index from the least loaded peer
@@ -299,6 +354,12 @@ func (r *Replicator) roundtripLocked(req *request) bool {
 
 // detachLocked unlinks req from what it was for.
 func (r *Replicator) detachLocked(req *request) {
+	for _, i := range req.promised {
+		if r.promised[i]--; r.promised[i] <= 0 {
+			delete(r.promised, i)
+		}
+	}
+	req.promised = nil
 	if req.isBlock {
 		if bw := r.blocks[req.blockIdx]; bw != nil && bw.req == req {
 			bw.req = nil
@@ -528,6 +589,13 @@ func (r *Replicator) onApplyErrorLocked(p *peer, req *request, err error) {
 	switch {
 	case errors.Is(err, merkle.ErrForkMismatch):
 		// Stale: the remote or we changed forks meanwhile.
+	case req != nil && req.short && req.isBlock && errors.Is(err, merkle.ErrBadProof):
+		// A short proof whose promised node did not come (or came late):
+		// ours to fix, not the peer's. Ask again with every node.
+		if len(r.fullNodes) >= maxFullNodes {
+			clear(r.fullNodes)
+		}
+		r.fullNodes[req.blockIdx] = true
 	case isBlame(err):
 		p.invalidData++
 		if req != nil && req.isBlock {
@@ -563,6 +631,7 @@ func (r *Replicator) announceAppliedLocked(a Applied, d *wire.Data) {
 		}
 	}
 	if d.Block != nil {
+		delete(r.fullNodes, d.Block.Index)
 		if bw := r.blocks[d.Block.Index]; bw != nil && r.core.HasBlock(d.Block.Index) {
 			r.resolveBlockLocked(bw, nil)
 		}
