@@ -266,10 +266,10 @@ func (c replCore) Upgradeable(length uint64) bool {
 	return ok && err == nil
 }
 
-func (c replCore) MissingNodes(index uint64) (uint64, error) {
+func (c replCore) MissingNodes(index, limit uint64) (uint64, error) {
 	c.st.mu.RLock()
 	defer c.st.mu.RUnlock()
-	return c.st.tree.MissingNodes(2*index, c.st.tree.Length())
+	return c.st.tree.MissingNodesUpTo(2*index, c.st.tree.Length(), limit)
 }
 
 func (c replCore) Proof(req *wire.Request) (*wire.Data, error) {

@@ -289,13 +289,20 @@ func (t *Tree) ByteRange(index uint64) (offset, size uint64, err error) {
 // count of a request for index (JS MerkleTree.missingNodes). It is 0 when
 // index is not inside that tree.
 func (t *Tree) MissingNodes(index, length uint64) (uint64, error) {
+	return t.MissingNodesUpTo(index, length, ^uint64(0))
+}
+
+// MissingNodesUpTo is [Tree.MissingNodes] counting at most limit nodes:
+// a requester that knows the node limit levels up will arrive some other
+// way stops there.
+func (t *Tree) MissingNodesUpTo(index, length, limit uint64) (uint64, error) {
 	head := 2 * length
 	if length > maxIndex/2 || index >= maxIndex || flattree.RightSpan(index) >= head {
 		return 0, nil
 	}
 	it := flattree.NewIterator(index)
 	var n uint64
-	for !it.Contains(head) {
+	for n < limit && !it.Contains(head) {
 		ok, err := t.hasNode(it.Index())
 		if err != nil {
 			return 0, err

@@ -124,7 +124,9 @@ type Core interface {
 	// how many tree nodes, counting from the block's leaf upward, are not
 	// stored below the roots of the current tree
 	// (merkle.Tree.MissingNodes(2*index, State().Length)).
-	MissingNodes(index uint64) (uint64, error)
+	//
+	// It counts at most limit nodes (merkle.Tree.MissingNodesUpTo).
+	MissingNodes(index, limit uint64) (uint64, error)
 
 	// Proof answers a peer's request: the data message with Request =
 	// req.ID, Fork = the core's fork, the proof nodes (merkle.Tree.Proof)

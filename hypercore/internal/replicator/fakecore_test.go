@@ -172,10 +172,10 @@ func (c *fakeCore) Upgradeable(length uint64) bool {
 	return ok
 }
 
-func (c *fakeCore) MissingNodes(index uint64) (uint64, error) {
+func (c *fakeCore) MissingNodes(index, limit uint64) (uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.tree.MissingNodes(2*index, c.tree.Length())
+	return c.tree.MissingNodesUpTo(2*index, c.tree.Length(), limit)
 }
 
 func (c *fakeCore) Proof(req *wire.Request) (*wire.Data, error) {

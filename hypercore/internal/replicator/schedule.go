@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/gopear/gopear/flattree"
+	"math/bits"
 	"time"
 
 	"github.com/gopear/gopear/hypercore/internal/merkle"
@@ -134,13 +135,14 @@ func (r *Replicator) sendRequestLocked(req *request, st State) {
 		req.isUpgrade = true
 	}
 	if b := req.msg.Block; b != nil && req.msg.Fork == st.Fork {
-		if n, err := r.core.MissingNodes(b.Index); err == nil {
+		limit := ^uint64(0)
+		if req.msg.Upgrade == nil && !r.fullNodes[b.Index] {
+			limit = r.promisedDepthLocked(b.Index, max(st.Length, b.Index+1))
+		}
+		if n, err := r.core.MissingNodes(b.Index, limit); err == nil {
 			b.Nodes = n
-			if req.msg.Upgrade == nil && !r.fullNodes[b.Index] {
-				b.Nodes = r.promisedDepthLocked(b.Index, n)
-				req.short = b.Nodes < n
-			}
-			r.promiseLocked(req, b.Index, b.Nodes)
+			req.short = n == limit // stopped at a promised node
+			r.promiseLocked(req, b.Index, n)
 		}
 	}
 	p.mRequest.Send(&req.msg)
@@ -160,16 +162,20 @@ func (r *Replicator) sendRequestLocked(req *request, st State) {
 // blaming the peer, and the block is asked for again with every missing
 // node (fullNodes).
 
-// promisedDepthLocked returns how many nodes, at most n, a request for
-// block index needs: up to its first ancestor (the leaf included) that a
-// request in flight promised.
-func (r *Replicator) promisedDepthLocked(index, n uint64) uint64 {
-	for d := uint64(0); d < n && d < 64; d++ {
+// promisedDepthLocked returns the depth of the first ancestor of block
+// index (the leaf included) that a request in flight promised, or
+// 2^64-1 if none did, in a tree of length blocks: a request for the
+// block needs at most that many nodes.
+func (r *Replicator) promisedDepthLocked(index, length uint64) uint64 {
+	if len(r.promised) == 0 {
+		return ^uint64(0)
+	}
+	for d := range uint64(bits.Len64(length)) + 1 {
 		if r.promised[flattree.Index(d, index>>d)] > 0 {
 			return d
 		}
 	}
-	return n
+	return ^uint64(0)
 }
 
 // promiseLocked records the nodes the answer to req, for block index with
