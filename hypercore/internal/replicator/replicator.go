@@ -48,7 +48,7 @@ const (
 	// maxWindow.
 	defaultWindow = 48
 	windowBytes   = 3 << 20
-	maxWindow     = 256
+	maxWindow     = 512
 )
 
 // Options configures a Replicator. A nil *Options means the defaults.
@@ -56,9 +56,10 @@ type Options struct {
 	// MaxInflight is the number of requests in flight per peer, answers
 	// received but not applied yet included. By default it is 48 (JS:
 	// min(512, 3*16) on streams that are not UDX), raised for cores of
-	// small blocks so that about windowBytes of blocks are in flight, up
-	// to maxWindow: a window of 48 1 KiB blocks leaves a fast link idle
-	// waiting for round trips, while 48 64 KiB blocks already fill it.
+	// small blocks so that about 3 MiB of blocks are in flight, up to 512
+	// requests (JS's largest window): a window of 48 1 KiB blocks leaves a
+	// fast link idle waiting for round trips, while 48 64 KiB blocks
+	// already fill it.
 	MaxInflight int
 	// RequestTimeout is how long a request may stay unanswered before it is
 	// cancelled and sent to another peer. Default 20 seconds.
