@@ -117,6 +117,22 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// downloadAll downloads blocks [0, n) of w into r and checks them.
+func downloadAll(ctx context.Context, t *testing.T, w, r *fakeCore, n uint64) *Download {
+	t.Helper()
+	d, err := r.rep.Download(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		checkBlocks(t, w, r, i)
+	}
+	return d
+}
+
 func TestFullDownload(t *testing.T) {
 	w := newWriter(1, nil)
 	w.append(blocks(0, 300)...)
@@ -133,16 +149,7 @@ func TestFullDownload(t *testing.T) {
 	if st := r.State(); st.Length != 300 || !st.HasManifest {
 		t.Fatalf("after update: %+v", st)
 	}
-	d, err := r.rep.Download(0, 300)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for i := range uint64(300) {
-		checkBlocks(t, w, r, i)
-	}
+	d := downloadAll(ctx, t, w, r, 300)
 	if c, total := d.Progress(); c != 300 || total != 300 {
 		t.Fatalf("progress %d/%d", c, total)
 	}

@@ -35,16 +35,7 @@ func TestShortProofs(t *testing.T) {
 	if _, err := r.rep.Update(ctx); err != nil {
 		t.Fatal(err)
 	}
-	d, err := r.rep.Download(0, 300)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for i := range uint64(300) {
-		checkBlocks(t, w, r, i)
-	}
+	downloadAll(ctx, t, w, r, 300)
 	if forged.Load() != 1 || shortSeen.Load() == 0 {
 		t.Fatalf("forged %d answers, %d short ones for block 201", forged.Load(), shortSeen.Load())
 	}
