@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"sync"
 
 	"github.com/gopear/gopear/hcrypto"
 )
@@ -130,18 +131,46 @@ func (np *nodePack) put(slot int, n hcrypto.Node) {
 
 // appendTo appends the pack's stored value.
 func (np *nodePack) appendTo(dst []byte) []byte {
-	low, high := np.has.stored()
-	dst = binary.BigEndian.AppendUint64(dst, low)
-	dst = binary.BigEndian.AppendUint64(dst, high)
-	for slot := range packSlots {
-		if np.has.has(slot) {
-			n := &np.nodes[slot]
-			dst = binary.BigEndian.AppendUint64(dst, n.Size)
-			dst = append(dst, n.Hash[:]...)
-		}
-	}
+	dst, _, _ = appendMerged(dst, nil, slotSet{}, np) // no stored value: no error
 	return dst
 }
+
+// appendMerged appends to dst the value of a pack edited in place: the
+// nodes of stored (a stored pack value; empty for none) not in del, and
+// those of put. all is the slots of the result.
+func appendMerged(dst, stored []byte, del slotSet, put *nodePack) (_ []byte, all slotSet, err error) {
+	var old slotSet
+	if len(stored) > 0 {
+		if old, err = packMask(stored); err != nil {
+			return dst, all, err
+		}
+	}
+	has := &put.has
+	keep := slotSet{low: old.low &^ del.low &^ has.low, high: old.high &^ del.high &^ has.high}
+	all = slotSet{low: keep.low | has.low, high: keep.high | has.high}
+	if all.empty() {
+		return dst, all, nil
+	}
+	low, high := all.stored()
+	dst = binary.BigEndian.AppendUint64(dst, low)
+	dst = binary.BigEndian.AppendUint64(dst, high)
+	for w, word := range [2]uint64{all.low, all.high} {
+		for word != 0 {
+			slot := w*64 + bits.TrailingZeros64(word)
+			word &= word - 1
+			if has.has(slot) {
+				dst = appendNodeValue(dst, &put.nodes[slot])
+				continue
+			}
+			off := packHeaderLen + old.rank(slot)*nodeValueLen
+			dst = append(dst, stored[off:off+nodeValueLen]...)
+		}
+	}
+	return dst, all, nil
+}
+
+// nodePacks holds decoded packs for the reads that decode whole packs.
+var nodePacks = sync.Pool{New: func() any { return new(nodePack) }}
 
 // packMask checks the length of a stored pack value and returns its slot
 // set.

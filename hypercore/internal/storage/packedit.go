@@ -2,10 +2,8 @@ package storage
 
 import (
 	"cmp"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/bits"
 	"slices"
 	"sync"
 
@@ -45,10 +43,7 @@ type deletedFrom struct {
 	pack uint64
 }
 
-var (
-	packEdits = sync.Pool{New: func() any { return new(packEdit) }}
-	nodePacks = sync.Pool{New: func() any { return new(nodePack) }}
-)
+var packEdits = sync.Pool{New: func() any { return new(packEdit) }}
 
 // packEdit returns the batch's edit of pack of core id, making it.
 func (b *Batch) packEdit(id CoreID, pack uint64) *packEdit {
@@ -177,7 +172,7 @@ func (b *Batch) writePacks() error {
 				return err
 			}
 		}
-		val, all, err := appendMerged(e.val[:0], stored, e)
+		val, all, err := appendMerged(e.val[:0], stored, e.del, &e.put)
 		if err != nil {
 			return fmt.Errorf("pack %d of core %d: %w", e.pack, e.id, err)
 		}
@@ -244,42 +239,6 @@ func (db *DB) packEnd(id CoreID) (uint64, error) {
 		end = ^p + 1
 	}
 	return end, errors.Join(it.Error(), it.Close())
-}
-
-// appendMerged appends to dst the value of e's pack after the edit: the
-// nodes of stored (a stored pack value; empty for none) that e does not
-// delete, and those e puts. all is the slots of the result.
-func appendMerged(dst, stored []byte, e *packEdit) (_ []byte, all slotSet, err error) {
-	var old slotSet
-	if len(stored) > 0 {
-		if old, err = packMask(stored); err != nil {
-			return dst, all, err
-		}
-	}
-	put := &e.put.has
-	keep := slotSet{low: old.low &^ e.del.low &^ put.low, high: old.high &^ e.del.high &^ put.high}
-	all = slotSet{low: keep.low | put.low, high: keep.high | put.high}
-	if all.empty() {
-		return dst, all, nil
-	}
-	low, high := all.stored()
-	dst = binary.BigEndian.AppendUint64(dst, low)
-	dst = binary.BigEndian.AppendUint64(dst, high)
-	for w, word := range [2]uint64{all.low, all.high} {
-		for word != 0 {
-			slot := w*64 + bits.TrailingZeros64(word)
-			word &= word - 1
-			if put.has(slot) {
-				n := &e.put.nodes[slot]
-				dst = binary.BigEndian.AppendUint64(dst, n.Size)
-				dst = append(dst, n.Hash[:]...)
-				continue
-			}
-			off := packHeaderLen + old.rank(slot)*nodeValueLen
-			dst = append(dst, stored[off:off+nodeValueLen]...)
-		}
-	}
-	return dst, all, nil
 }
 
 // releasePacks returns the batch's edits to their pool.
