@@ -43,6 +43,15 @@ func appendBlockValue(dst, data []byte) []byte {
 	return append(append(dst, blockRaw), data...)
 }
 
+// appendBlock appends the block stored as value v to dst, tagged or not
+// as the database keeps its blocks.
+func (db *DB) appendBlock(dst, v []byte) ([]byte, error) {
+	if db.rawBlocks {
+		return append(dst, v...), nil
+	}
+	return appendBlockData(dst, v)
+}
+
 // appendBlockData appends the block stored as value v to dst.
 func appendBlockData(dst, v []byte) ([]byte, error) {
 	if len(v) == 0 {

@@ -94,9 +94,6 @@ func (c *Core) AppendBlock(dst []byte, i uint64) ([]byte, error) {
 	defer c.db.release()
 	k := getKeyBuf()
 	defer putKeyBuf(k)
-	if c.db.rawBlocks {
-		return c.get(dst, k.index(c.id, kindBlock, i))
-	}
 	v, closer, err := c.r.Get(k.index(c.id, kindBlock, i))
 	if err != nil {
 		if errors.Is(err, pebble.ErrNotFound) {
@@ -104,7 +101,7 @@ func (c *Core) AppendBlock(dst []byte, i uint64) ([]byte, error) {
 		}
 		return dst, err
 	}
-	out, err := appendBlockData(dst, v)
+	out, err := c.db.appendBlock(dst, v)
 	return out, errors.Join(err, closer.Close())
 }
 
@@ -259,15 +256,8 @@ func (c *Core) Blocks(start, end uint64) iter.Seq2[Block, error] {
 			}
 			i, err := indexOf(kv[0])
 			var data []byte
-			switch {
-			case err != nil:
-			case c.db.rawBlocks:
-				data = bytes.Clone(kv[1])
-				if data == nil {
-					data = []byte{}
-				}
-			default:
-				data, err = appendBlockData([]byte{}, kv[1])
+			if err == nil {
+				data, err = c.db.appendBlock([]byte{}, kv[1])
 			}
 			if err != nil {
 				yield(Block{}, err)
