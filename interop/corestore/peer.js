@@ -37,10 +37,9 @@ const net = require('net')
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const readline = require('readline')
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gopear-corestore-'))
-const out = (o) => process.stdout.write(JSON.stringify(o) + '\n')
+const { out, serve } = require('../lib/commands.js')
 const hex = (b) => Buffer.from(b).toString('hex')
 
 let store = null
@@ -145,12 +144,4 @@ const ops = {
   }
 }
 
-let chain = Promise.resolve()
-readline.createInterface({ input: process.stdin }).on('line', (line) => {
-  if (!line.trim()) return
-  const cmd = JSON.parse(line)
-  chain = chain.then(() => ops[cmd.op](cmd)).then(out, (err) => out({ error: String((err && err.stack) || err) }))
-})
-process.stdin.on('end', () => {
-  chain.then(() => ops.close())
-})
+serve(ops)

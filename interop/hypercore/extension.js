@@ -33,10 +33,9 @@ const net = require('net')
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const readline = require('readline')
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gopear-extension-'))
-const out = (o) => process.stdout.write(JSON.stringify(o) + '\n')
+const { out, serve } = require('../lib/commands.js')
 const hex = (b) => b.toString('hex')
 let core = null
 const sockets = []
@@ -143,15 +142,4 @@ const ops = {
   }
 }
 
-// Commands run one at a time, in order.
-let chain = Promise.resolve()
-readline.createInterface({ input: process.stdin }).on('line', (line) => {
-  if (!line.trim()) return
-  const cmd = JSON.parse(line)
-  chain = chain
-    .then(() => ops[cmd.op](cmd))
-    .then(out, (err) => out({ error: String((err && err.stack) || err) }))
-})
-process.stdin.on('end', () => {
-  chain.then(() => ops.close())
-})
+serve(ops)
