@@ -10,7 +10,6 @@ import (
 	"github.com/gopear/gopear/hypercore/internal/merkle"
 	"github.com/gopear/gopear/hypercore/internal/replicator"
 	"github.com/gopear/gopear/hypercore/internal/wire"
-	"github.com/gopear/gopear/protomux"
 )
 
 // TestApplyBatch applies a run of block proofs made against one reader
@@ -111,17 +110,7 @@ func TestServeAfterTruncate(t *testing.T) {
 	}
 	mustAppend(t, w, blocks...)
 	r := memCore(t, &Options{Key: w.Key()})
-	a, b := protomux.Pipe()
-	ma, err := w.Replicate(hhPipe{a, true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ma.Close()
-	mb, err := r.Replicate(hhPipe{b, false})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mb.Close()
+	pipeCores(t, w, r)
 	check := func(from, to int, prefix string) {
 		t.Helper()
 		for r.Fork() != w.Fork() || r.Length() != w.Length() {

@@ -191,17 +191,7 @@ func TestReplicate(t *testing.T) {
 		mustAppend(t, w, []byte(fmt.Sprint("b", i)))
 	}
 	r := memCore(t, &Options{Key: w.Key()})
-	a, b := protomux.Pipe()
-	ma, err := w.Replicate(hhPipe{a, true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ma.Close()
-	mb, err := r.Replicate(hhPipe{b, false})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mb.Close()
+	pipeCores(t, w, r)
 
 	got, err := r.Get(ctx, 17, nil)
 	if err != nil || string(got) != "b17" {
