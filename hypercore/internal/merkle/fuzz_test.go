@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/gopear/gopear/hcrypto"
 	"github.com/gopear/gopear/hypercore/internal/wire"
 )
 
 // FuzzVerify feeds arbitrary data messages to the verifiers of a requester
-// at length 5 and of the full tree (length 13). Properties: no panic, and
+// at length 5 and of the full tree (length 13), and to VerifyLeafKnown
+// with a few of the tree's nodes known. Properties: no panic, and
 // an accepted proof only ever yields genuine nodes (index and hash of the
 // responder's tree; sizes are not checked because a hash proof's target
 // and its sibling can trade size, which JS accepts too) and, with a
@@ -43,9 +45,20 @@ func FuzzVerify(f *testing.F) {
 		if wire.Unmarshal(raw, &d) != nil {
 			return
 		}
-		for _, length := range []uint64{5, 13} {
+		known := knownMap{0: full[0], 2: full[2], 5: full[5], 9: full[9], 16: full[16]}
+		for _, try := range []struct {
+			length uint64
+			known  bool
+		}{{5, false}, {13, false}, {5, true}, {13, true}} {
+			length := try.length
 			requester := prefix(t, full, length, 0)
-			b, err := requester.Verify(&d, s.verifier())
+			var b *Batch
+			var err error
+			if try.known && d.Block != nil {
+				b, err = requester.VerifyLeafKnown(&d, s.verifier(), hcrypto.LeafHash(d.Block.Value), known)
+			} else {
+				b, err = requester.Verify(&d, s.verifier())
+			}
 			if err != nil {
 				continue
 			}
