@@ -33,9 +33,12 @@
 // bitfield (from sync, range and bitfield messages) and sends requests only
 // for blocks a peer advertised, to the least loaded such peer, up to a
 // window per peer (Options.MaxInflight; by default 48 requests, more for
-// cores of small blocks) so that downloads are pipelined. A block a
-// peer did not advertise makes the replicator send a want for its 2^21-block
-// batch. Upgrades follow JS: whenever a peer announces a longer length that
+// cores of small blocks) so that downloads are pipelined. A block request
+// asks for the proof nodes missing up to the first one another request in
+// flight will bring; should that answer not come first, the block's proof
+// fails without blame and the block is asked for again with every missing
+// node. A block a peer did not advertise makes the replicator send a want
+// for its 2^21-block batch. Upgrades follow JS: whenever a peer announces a longer length that
 // extends ours, an upgrade request {start: our length, length: the
 // difference} is sent (eagerly, without a waiter, as JS's eagerUpgrade), with
 // the manifest flag while the core has no manifest; block requests past our
