@@ -31,6 +31,13 @@ import (
 // the fetcher process's peak resident set size (VmHWM, MB), for which lower
 // is better. Stores do not sync (JS's RocksDB does not either).
 //
+// Neither side removes its folders: they go with the bench's scratch
+// folder when the bench ends. On ext4 without a journal (as on the bench
+// machine), creating a file scans past every inode of its block group
+// freed in the last minute or more (ext4's recently_deleted), so a run
+// following the removal of another run's 1,040 files would spend up to
+// half a second more creating its own, whichever side it is.
+//
 // Go↔Go: the seeder runs in this process, the fetcher in a child process
 // (this binary re-executed with driveFetcherEnv set). JS↔JS:
 // bench/js/drive.js is the fetcher and starts the seeder as a child node
@@ -114,7 +121,6 @@ func benchDriveGo(ctx context.Context) (replResult, error) {
 	if err != nil {
 		return replResult{}, err
 	}
-	defer os.RemoveAll(dir)
 	seedDir := filepath.Join(dir, "seeder")
 	key, version, err := writeBenchDrive(ctx, seedDir)
 	if err != nil {

@@ -12,6 +12,10 @@
 // above 1 always favours Go.
 // The JS reference must be installed in interop/node_modules (`make test`
 // or `npm ci` in interop/ does it).
+//
+// Both sides keep their files in one scratch folder that the bench makes
+// in the system's temporary folder and removes when it ends: it is TMPDIR
+// for this process and the processes it starts.
 package main
 
 import (
@@ -61,11 +65,26 @@ func main() {
 	filter := flag.String("run", "", "run only workloads whose name matches this regexp")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, *filter, *asJSON); err != nil {
+	err := withScratch(func() error { return run(ctx, *filter, *asJSON) })
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// withScratch runs fn with TMPDIR set to a new scratch folder, which it
+// removes afterwards.
+func withScratch(fn func() error) error {
+	dir, err := os.MkdirTemp("", "gopear-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Setenv("TMPDIR", dir); err != nil {
+		return err
+	}
+	return fn()
 }
 
 func run(ctx context.Context, filter string, asJSON bool) error {

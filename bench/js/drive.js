@@ -7,7 +7,8 @@
 // mirrors the drive into an empty folder (mirror-drive 1.14.2 into
 // localdrive 2.2.1). It prints { value: MB/s, rss: peak RSS in MB (VmHWM) }
 // where MB/s is the file bytes over the time from the dial to the mirror
-// being done.
+// being done. Its folders are left in os.tmpdir() for the bench to remove
+// when it ends (see bench/drive.go).
 // Usage: node drive.js <big> <bigSize> <small> <smallSize>
 const fs = require('fs')
 const os = require('os')
@@ -60,7 +61,6 @@ async function seeder (big, bigSize, small, smallSize) {
     server.close()
     await drive.close()
     await store.close()
-    fs.rmSync(dir, { recursive: true, force: true })
     process.exit(0)
   })
 }
@@ -97,7 +97,6 @@ async function fetcher (big, bigSize, small, smallSize) {
   socket.destroy()
   await drive.close()
   await store.close()
-  fs.rmSync(dir, { recursive: true, force: true })
   child.stdin.end()
   await new Promise((resolve) => child.once('exit', resolve))
   const bytes = big * bigSize + small * smallSize
