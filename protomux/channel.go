@@ -268,7 +268,7 @@ func (msg *Message[T]) Send(v T) error {
 		m.pushBatchLocked(ch.localID, bytes.Clone(data))
 		return nil
 	}
-	b := make([]byte, 0, cenc.UintLen(ch.localID)+size)
+	b := getFrame(cenc.UintLen(ch.localID) + size)
 	b = cenc.AppendUint(b, ch.localID)
 	b = cenc.AppendUint(b, msg.typ)
 	m.enqueueLocked(msg.codec.Append(b, v))

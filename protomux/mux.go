@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/bits"
 	"net"
 	"slices"
 	"sync"
@@ -114,10 +113,6 @@ type Mux struct {
 	batchChan uint64
 	batchCap  int // the size of the last batch, to size the next
 	batchSize int // protomux's running batch size, for the maxBatch flush
-	// written holds frames the writer has written, for the next batches
-	// (batchBufLocked); writtenBytes is their capacity.
-	written      [][]byte
-	writtenBytes int
 
 	queue      [][]byte      // frames for the writer
 	spare      [][]byte      // the writer's last queue, reused
@@ -447,7 +442,7 @@ func (m *Mux) appendBatchEntryLocked(channel uint64, size int) []byte {
 	switch {
 	case len(b) == 0:
 		if b == nil {
-			b = m.batchBufLocked(max(m.batchCap, 2+9+cenc.BufferLen(size)))
+			b = getFrame(max(m.batchCap, 2+9+cenc.BufferLen(size)))
 		}
 		b = cenc.AppendUint(append(b, 0, typeBatch), channel)
 		m.batchSize += 1 + cenc.UintLen(channel)
@@ -458,45 +453,6 @@ func (m *Mux) appendBatchEntryLocked(channel uint64, size int) []byte {
 	m.batchChan = channel
 	m.batchSize += cenc.BufferLen(size)
 	return cenc.AppendUint(b, uint64(size))
-}
-
-// Written frames are kept for later batches, up to maxWrittenBytes of
-// them. A replicating peer sends its answers in batches of tens to
-// hundreds of KiB, several in the writer's queue at once; allocated anew
-// each time, they were a third of what it allocated.
-const maxWrittenBytes = 2 << 20
-
-// batchBufLocked returns an empty buffer of capacity at least n for a
-// batch frame: the smallest written one that fits, else a new one, its
-// capacity rounded up to a power of two so that it fits the batches to
-// come.
-func (m *Mux) batchBufLocked(n int) []byte {
-	best := -1
-	for i, b := range m.written {
-		if cap(b) >= n && (best < 0 || cap(b) < cap(m.written[best])) {
-			best = i
-		}
-	}
-	if best < 0 {
-		return make([]byte, 0, 1<<bits.Len(uint(n-1)))
-	}
-	b := m.written[best]
-	last := len(m.written) - 1
-	m.written[best], m.written[last] = m.written[last], nil
-	m.written = m.written[:last]
-	m.writtenBytes -= cap(b)
-	return b[:0]
-}
-
-// recycleLocked keeps a written frame f for a later batch, if it is not
-// small and there is room. A Stream does not keep a message after
-// WriteMessage returns.
-func (m *Mux) recycleLocked(f []byte) {
-	if cap(f) < 4<<10 || m.writtenBytes+cap(f) > maxWrittenBytes {
-		return
-	}
-	m.written = append(m.written, f)
-	m.writtenBytes += cap(f)
 }
 
 // batchMark is the state of the batch before an entry, to take the entry
@@ -637,11 +593,11 @@ func (m *Mux) writer() {
 				}
 				n += len(f)
 			}
-			m.mu.Lock()
 			for i, f := range q {
-				m.recycleLocked(f)
+				putFrame(f)
 				q[i] = nil
 			}
+			m.mu.Lock()
 			m.queued -= n
 			if m.drainWait != nil {
 				close(m.drainWait)

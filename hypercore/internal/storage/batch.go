@@ -246,7 +246,11 @@ func (b *Batch) Close() error {
 		if b.failed {
 			b.b.Close() // Pebble may still hold it
 		} else {
-			b.db.recycleBatch(b.b)
+			var val []byte
+			if cap(b.val) > len(b.valArr) {
+				val = b.val
+			}
+			b.db.recycleBatch(b.b, val)
 		}
 		b.b = nil
 	}

@@ -95,7 +95,7 @@ type DB struct {
 	rawBlocks bool
 
 	bmu   sync.Mutex
-	spare []*pebble.Batch // Pebble batches for reuse (pebbleBatch)
+	spare []spareBatch // batches for reuse (spareBatch)
 }
 
 const closingBit = 1 << 63
@@ -321,8 +321,8 @@ func (db *DB) Close() error {
 		}
 		clear(db.snaps)
 		db.bmu.Lock()
-		for _, pb := range db.spare {
-			errs = append(errs, pb.Close())
+		for _, sb := range db.spare {
+			errs = append(errs, sb.pb.Close())
 		}
 		db.spare = nil
 		db.bmu.Unlock()
@@ -508,33 +508,51 @@ func (db *DB) NewBatch() *Batch {
 		return &Batch{db: db, err: ErrClosed}
 	}
 	defer db.release()
-	b := &Batch{db: db, b: db.pebbleBatch()}
+	sb := db.spareBatch()
+	b := &Batch{db: db, b: sb.pb}
 	b.key, b.val = b.keyArr[:0], b.valArr[:0]
+	if sb.val != nil {
+		b.val = sb.val
+	}
 	return b
 }
 
-// maxSpareBatches bounds the Pebble batches a DB keeps for reuse.
-const maxSpareBatches = 4
+// maxSpareBatches bounds the batches a DB keeps for reuse, and
+// maxSpareValue the value scratch it keeps with each.
+const (
+	maxSpareBatches = 4
+	maxSpareValue   = 1 << 20
+)
 
-// pebbleBatch returns a spare Pebble batch or a new one. Pebble pools its
-// batches itself, but in a sync.Pool, which every GC empties: a batch of
-// an append or a replicated run of blocks then grows again from nothing,
+// spareBatch is a batch kept for reuse: its Pebble batch and, when it
+// grew out of the Batch's own array, its value scratch (which holds a
+// compressed block: kept, it spares a replicated run of blocks an
+// allocation per batch).
+type spareBatch struct {
+	pb  *pebble.Batch
+	val []byte // empty, or nil
+}
+
+// spareBatch returns a spare batch or a new one. Pebble pools its batches
+// itself, but in a sync.Pool, which every GC empties: a batch of an append
+// or a replicated run of blocks then grows again from nothing,
 // reallocating its buffer as it goes.
-func (db *DB) pebbleBatch() *pebble.Batch {
+func (db *DB) spareBatch() spareBatch {
 	db.bmu.Lock()
 	defer db.bmu.Unlock()
 	if n := len(db.spare); n > 0 {
-		pb := db.spare[n-1]
-		db.spare[n-1] = nil
+		sb := db.spare[n-1]
+		db.spare[n-1] = spareBatch{}
 		db.spare = db.spare[:n-1]
-		return pb
+		return sb
 	}
-	return db.pdb.NewBatch()
+	return spareBatch{pb: db.pdb.NewBatch()}
 }
 
-// recycleBatch resets pb (committed or abandoned) and keeps it for reuse,
-// or closes it. Pebble's Reset drops a buffer over 1 MiB.
-func (db *DB) recycleBatch(pb *pebble.Batch) {
+// recycleBatch resets pb (committed or abandoned) and keeps it for reuse
+// with val, a value scratch not in the Batch's array, or closes it.
+// Pebble's Reset drops a buffer over 1 MiB.
+func (db *DB) recycleBatch(pb *pebble.Batch, val []byte) {
 	db.bmu.Lock()
 	defer db.bmu.Unlock()
 	if len(db.spare) >= maxSpareBatches || db.state.Load()&closingBit != 0 {
@@ -542,7 +560,10 @@ func (db *DB) recycleBatch(pb *pebble.Batch) {
 		return
 	}
 	pb.Reset()
-	db.spare = append(db.spare, pb)
+	if cap(val) > maxSpareValue {
+		val = nil
+	}
+	db.spare = append(db.spare, spareBatch{pb: pb, val: val[:0:cap(val)]})
 }
 
 // Snapshot is a read-only, point-in-time view of the DB: cores read
