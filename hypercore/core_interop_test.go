@@ -315,7 +315,7 @@ func TestInteropProofs(t *testing.T) {
 				if jr.Upgrade != nil {
 					wreq.Upgrade = &wire.RequestUpgrade{Start: jr.Upgrade.Start, Length: jr.Upgrade.Length}
 				}
-				d, err := (replCore{w.st}).Proof(wreq)
+				d, _, err := (replCore{w.st}).Proof(wreq)
 				if err != nil {
 					t.Fatalf("go proof of block %d: %v", i, err)
 				}

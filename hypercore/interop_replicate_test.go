@@ -761,7 +761,7 @@ func serveHostile(t *testing.T, honest *Core, hook func(*wire.Data) bool) (int, 
 					if hook == nil {
 						continue // never answers
 					}
-					d, err := core.Proof(req)
+					d, _, err := core.Proof(req)
 					if err != nil {
 						continue
 					}

@@ -26,7 +26,7 @@ func checkGone(t *testing.T, sc *storage.Core) {
 	if _, err := sc.Head(); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("head of a purged core: %v", err)
 	}
-	for b, err := range sc.Blocks(0, math.MaxUint64) {
+	for b, err := range sc.Blocks(0, math.MaxUint64, nil) {
 		t.Errorf("block %d of a purged core (%v)", b.Index, err)
 		break
 	}

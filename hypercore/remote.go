@@ -23,35 +23,37 @@ var (
 )
 
 // proof answers a peer's request from the trusted tree, with the block
-// value as stored (encrypted if the core is). The manifest is the
-// replicator's to add.
-func (st *state) proof(req *wire.Request) (*wire.Data, error) {
+// value as stored (encrypted if the core is), and returns the function
+// that releases the value once the answer is sent (never nil). The
+// manifest is the replicator's to add.
+func (st *state) proof(req *wire.Request) (*wire.Data, func(), error) {
 	if err := st.checkOpen(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	if req.Fork != st.tree.Fork() {
-		return nil, fmt.Errorf("%w: request for fork %d, core is at fork %d", errUnavailable, req.Fork, st.tree.Fork())
+		return nil, nil, fmt.Errorf("%w: request for fork %d, core is at fork %d", errUnavailable, req.Fork, st.tree.Fork())
 	}
 	if req.Block != nil && (req.Block.Index >= st.tree.Length() || !st.bits.Get(req.Block.Index)) {
-		return nil, fmt.Errorf("%w: block %d is not stored", errUnavailable, req.Block.Index)
+		return nil, nil, fmt.Errorf("%w: block %d is not stored", errUnavailable, req.Block.Index)
 	}
 	d, err := st.tree.Proof(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	release := func() {}
 	if req.Block != nil && d.Block != nil {
-		v, err := st.ra.block(st.sc, st.tree.Fork(), st.tree.Length(), req.Block.Index)
+		v, done, err := st.ra.block(st.sc, st.tree.Fork(), st.tree.Length(), req.Block.Index)
 		if errors.Is(err, storage.ErrNotFound) {
-			return nil, fmt.Errorf("%w: block %d is not stored", errUnavailable, req.Block.Index)
+			return nil, nil, fmt.Errorf("%w: block %d is not stored", errUnavailable, req.Block.Index)
 		}
 		if err != nil {
-			return nil, notFound(err)
+			return nil, nil, notFound(err)
 		}
-		d.Block.Value = v
+		d.Block.Value, release = v, done
 	}
-	return d, nil
+	return d, release, nil
 }
 
 // wireManifest returns the manifest to send to peers: nil when unknown

@@ -272,16 +272,16 @@ func (c replCore) MissingNodes(index, limit uint64) (uint64, error) {
 	return c.st.tree.MissingNodesUpTo(2*index, c.st.tree.Length(), limit)
 }
 
-func (c replCore) Proof(req *wire.Request) (*wire.Data, error) {
-	d, err := c.st.proof(req)
+func (c replCore) Proof(req *wire.Request) (*wire.Data, func(), error) {
+	d, release, err := c.st.proof(req)
 	if errors.Is(err, errUnavailable) {
-		return nil, fmt.Errorf("%w: %w", replicator.ErrNotAvailable, err)
+		return nil, nil, fmt.Errorf("%w: %w", replicator.ErrNotAvailable, err)
 	}
 	if err == nil && d.Block != nil {
 		fork, length, bl := c.st.info()
 		c.st.events.emit(Event{Kind: EventUpload, Fork: fork, Length: length, ByteLength: bl, Start: d.Block.Index, Bytes: c.st.blockBytes(d.Block.Value)})
 	}
-	return d, err
+	return d, release, err
 }
 
 func (c replCore) Manifest() *wire.Manifest { return c.st.wireManifest() }

@@ -27,7 +27,7 @@ func proofFor(t *testing.T, w, r *Core, index uint64, manifest bool) *wire.Data 
 	if wl := w.Length(); wl > rl {
 		req.Upgrade = &wire.RequestUpgrade{Start: rl, Length: wl - rl}
 	}
-	d, err := (replCore{w.st}).Proof(req)
+	d, _, err := (replCore{w.st}).Proof(req)
 	if err != nil {
 		t.Fatalf("proof of block %d: %v", index, err)
 	}
@@ -140,11 +140,11 @@ func TestApply(t *testing.T) {
 			if r.Length() != 15 {
 				t.Fatal("refused data changed the reader")
 			}
-			if _, err := (replCore{w.st}).Proof(&wire.Request{ID: 2, Fork: 5, Block: &wire.RequestBlock{Index: 1}}); !errors.Is(err, replicator.ErrNotAvailable) {
+			if _, _, err := (replCore{w.st}).Proof(&wire.Request{ID: 2, Fork: 5, Block: &wire.RequestBlock{Index: 1}}); !errors.Is(err, replicator.ErrNotAvailable) {
 				t.Errorf("proof for another fork: %v", err)
 			}
 			w.Clear(ctx, 1, 2)
-			if _, err := (replCore{w.st}).Proof(&wire.Request{ID: 2, Block: &wire.RequestBlock{Index: 1}}); !errors.Is(err, replicator.ErrNotAvailable) {
+			if _, _, err := (replCore{w.st}).Proof(&wire.Request{ID: 2, Block: &wire.RequestBlock{Index: 1}}); !errors.Is(err, replicator.ErrNotAvailable) {
 				t.Errorf("proof for a cleared block: %v", err)
 			}
 		})
@@ -248,7 +248,7 @@ func TestReorg(t *testing.T) {
 	}
 	mustAppend(t, w, blocksOf("new5", "new6", "new7")...)
 
-	fp, err := (replCore{w.st}).Proof(&wire.Request{Fork: w.Fork(), Upgrade: &wire.RequestUpgrade{Start: 0, Length: w.Length()}})
+	fp, _, err := (replCore{w.st}).Proof(&wire.Request{Fork: w.Fork(), Upgrade: &wire.RequestUpgrade{Start: 0, Length: w.Length()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestReorg(t *testing.T) {
 		if !ok {
 			break
 		}
-		hp, err := (replCore{w.st}).Proof(&wire.Request{Fork: w.Fork(), Hash: &wire.RequestHash{Index: 2 * start, Nodes: nodes}})
+		hp, _, err := (replCore{w.st}).Proof(&wire.Request{Fork: w.Fork(), Hash: &wire.RequestHash{Index: 2 * start, Nodes: nodes}})
 		if err != nil {
 			t.Fatal(err)
 		}

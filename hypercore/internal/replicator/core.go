@@ -132,14 +132,16 @@ type Core interface {
 	// req.ID, Fork = the core's fork, the proof nodes (merkle.Tree.Proof)
 	// and, for block requests, the block value as stored (encrypted if the
 	// core is). It does not fill in the manifest: the replicator does,
-	// from Manifest.
+	// from Manifest. With the data it returns the function the replicator
+	// calls once the message is sent (or dropped), after which the block
+	// value may be reused; it is not nil when err is nil.
 	//
 	// Errors: wrapping ErrNotAvailable when req.Fork is not the core's fork
 	// or the requested block is not stored; wrapping
 	// merkle.ErrInvalidRequest when the request cannot be proven (the
 	// replicator answers both with noData, reasons 1 and 2). Any other
 	// error is answered as an invalid request too.
-	Proof(req *wire.Request) (*wire.Data, error)
+	Proof(req *wire.Request) (*wire.Data, func(), error)
 
 	// Manifest returns the manifest to send to peers that ask for it, or
 	// nil when the core does not know it or is a compat core.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/blake2b"
 
@@ -33,6 +34,8 @@ type fakeCore struct {
 	blocks map[uint64][]byte
 	bits   *bitfield.Bitfield
 	rep    *Replicator
+
+	proofsOut atomic.Int64 // proofs handed out and not released
 
 	// Test hooks.
 	proofHook    func(*wire.Data) // mutates every proof it serves
@@ -178,18 +181,18 @@ func (c *fakeCore) MissingNodes(index, limit uint64) (uint64, error) {
 	return c.tree.MissingNodesUpTo(2*index, c.tree.Length(), limit)
 }
 
-func (c *fakeCore) Proof(req *wire.Request) (*wire.Data, error) {
+func (c *fakeCore) Proof(req *wire.Request) (*wire.Data, func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if req.Fork != c.tree.Fork() {
-		return nil, fmt.Errorf("%w: fork %d", ErrNotAvailable, req.Fork)
+		return nil, nil, fmt.Errorf("%w: fork %d", ErrNotAvailable, req.Fork)
 	}
 	if req.Block != nil && !c.bits.Get(req.Block.Index) {
-		return nil, fmt.Errorf("%w: block %d", ErrNotAvailable, req.Block.Index)
+		return nil, nil, fmt.Errorf("%w: block %d", ErrNotAvailable, req.Block.Index)
 	}
 	d, err := c.tree.Proof(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if req.Block != nil && d.Block != nil {
 		d.Block.Value = c.blocks[req.Block.Index]
@@ -197,7 +200,14 @@ func (c *fakeCore) Proof(req *wire.Request) (*wire.Data, error) {
 	if c.proofHook != nil {
 		c.proofHook(d)
 	}
-	return d, nil
+	c.proofsOut.Add(1)
+	var released atomic.Bool
+	return d, func() {
+		if released.Swap(true) {
+			panic("fakeCore: proof released twice")
+		}
+		c.proofsOut.Add(-1)
+	}, nil
 }
 
 func (c *fakeCore) Manifest() *wire.Manifest {

@@ -565,7 +565,10 @@ func (p *peer) serve() {
 // any.
 func (p *peer) answer(m *wire.Request) int {
 	r := p.r
-	d, err := r.core.Proof(m)
+	d, release, err := r.core.Proof(m)
+	if release != nil {
+		defer release() // after Send has encoded d
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -156,6 +156,8 @@ func TestFullDownload(t *testing.T) {
 	if st := r.State(); st.Contiguous != 300 {
 		t.Fatalf("contiguous %d", st.Contiguous)
 	}
+	// Every block was answered, and every answer released its proof.
+	waitFor(t, "the writer's proofs released", func() bool { return w.proofsOut.Load() == 0 })
 }
 
 func TestSparseGet(t *testing.T) {

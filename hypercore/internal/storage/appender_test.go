@@ -206,7 +206,7 @@ func verifyCore(c *Core) (Head, error) {
 		}
 	}
 	var i uint64
-	for blk, err := range c.Blocks(0, math.MaxUint64) {
+	for blk, err := range c.Blocks(0, math.MaxUint64, nil) {
 		if err != nil {
 			return head, err
 		}

@@ -52,6 +52,34 @@ func (db *DB) appendBlock(dst, v []byte) ([]byte, error) {
 	return appendBlockData(dst, v)
 }
 
+// appendBlockIn decodes the block stored as value v into the free
+// capacity of *buf, extending *buf over it, and returns it; when it does
+// not fit, it returns a new slice and leaves *buf alone.
+func (db *DB) appendBlockIn(buf *[]byte, v []byte) ([]byte, error) {
+	n := len(*buf)
+	if size, err := db.blockSize(v); err != nil || size > cap(*buf)-n {
+		return db.appendBlock([]byte{}, v)
+	}
+	out, err := db.appendBlock(*buf, v)
+	if err != nil {
+		return nil, err
+	}
+	*buf = out
+	return out[n:len(out):len(out)], nil
+}
+
+// blockSize returns the size of the block stored as value v, or an error
+// for a value that does not say.
+func (db *DB) blockSize(v []byte) (int, error) {
+	if db.rawBlocks {
+		return len(v), nil
+	}
+	if len(v) > 0 && v[0] == blockMinLZ {
+		return minlz.DecodedLen(v[1:])
+	}
+	return len(v) - 1, nil
+}
+
 // appendBlockData appends the block stored as value v to dst.
 func appendBlockData(dst, v []byte) ([]byte, error) {
 	if len(v) == 0 {

@@ -242,8 +242,11 @@ type Block struct {
 }
 
 // Blocks yields the stored blocks with index in [start, end), in order
-// (missing blocks are skipped). Each Data is a fresh copy.
-func (c *Core) Blocks(start, end uint64) iter.Seq2[Block, error] {
+// (missing blocks are skipped). Each Data is a copy, appended to buf while
+// it has room for it (the blocks then share buf's array), else made anew:
+// a caller that reuses buf once it is done with the blocks of a scan
+// reads without allocating.
+func (c *Core) Blocks(start, end uint64, buf []byte) iter.Seq2[Block, error] {
 	lo, hi := indexRange(c.id, kindBlock, start, end)
 	return func(yield func(Block, error) bool) {
 		if end <= start {
@@ -257,7 +260,7 @@ func (c *Core) Blocks(start, end uint64) iter.Seq2[Block, error] {
 			i, err := indexOf(kv[0])
 			var data []byte
 			if err == nil {
-				data, err = c.db.appendBlock([]byte{}, kv[1])
+				data, err = c.db.appendBlockIn(&buf, kv[1])
 			}
 			if err != nil {
 				yield(Block{}, err)

@@ -312,7 +312,7 @@ func TestBatchReadWrite(t *testing.T) {
 		t.Fatalf("UserDataAll keys = %q", keys)
 	}
 	var idx []uint64
-	for blk, err := range c.Blocks(2, 6) {
+	for blk, err := range c.Blocks(2, 6, nil) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -342,7 +342,7 @@ func TestBatchReadWrite(t *testing.T) {
 	b.DeleteNode(id, 0)
 	mustCommit(t, b)
 	idx = idx[:0]
-	for blk, err := range c.Blocks(0, math.MaxUint64) {
+	for blk, err := range c.Blocks(0, math.MaxUint64, nil) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -631,7 +631,7 @@ func TestIteratorBreak(t *testing.T) {
 	for range db.Cores() {
 		break
 	}
-	for range c.Blocks(0, 10) {
+	for range c.Blocks(0, 10, nil) {
 		break
 	}
 	for range c.NodesEndingIn(0, 10) {

@@ -318,7 +318,7 @@ func TestMigrateV1(t *testing.T) {
 	if got, err := db.getCopy(db.pdb, appendIndexKey(nil, c1.ID(), kindBlock, 1)); err != nil || !bytes.Equal(got, text) {
 		t.Fatalf("new block of a migrated database stored as %d bytes, %v", len(got), err)
 	}
-	for blk, err := range c1.Blocks(0, 2) {
+	for blk, err := range c1.Blocks(0, 2, nil) {
 		if err != nil || blk.Index > 1 {
 			t.Fatalf("Blocks: %+v, %v", blk, err)
 		}
