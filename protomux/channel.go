@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/gopear/gopear/cenc"
+	"github.com/gopear/gopear/internal/bufpool"
 )
 
 // ChannelOptions describes a channel for Mux.CreateChannel. Callbacks may
@@ -58,6 +59,10 @@ type Channel struct {
 // receiver is the receiving side of a message type.
 type receiver interface {
 	receive(d *cenc.Decoder, typ uint64) error
+	// transient reports whether the handler keeps nothing of a message
+	// past its return, so that the message need not be copied out of the
+	// frame, which the mux reuses.
+	transient() bool
 }
 
 // Protocol returns the channel's protocol name.
@@ -197,6 +202,7 @@ func (ch *Channel) SkipMessage() {
 type skipped struct{}
 
 func (skipped) receive(*cenc.Decoder, uint64) error { return nil }
+func (skipped) transient() bool                     { return true }
 
 // Message is one message type of a channel, with values of type T.
 type Message[T any] struct {
@@ -204,6 +210,7 @@ type Message[T any] struct {
 	typ       uint64
 	codec     cenc.Codec[T]
 	onMessage func(T) error
+	borrowed  bool // added with AddTransientMessage
 }
 
 // AddMessage adds the next message type to ch: its type number is the
@@ -211,16 +218,28 @@ type Message[T any] struct {
 // Received messages are decoded with codec and passed to onMessage (nil
 // ignores them), a callback; a message codec cannot decode
 // destroys the mux with an error wrapping ErrProtocol, as in JS, and so
-// does an error from onMessage. Decoded values may alias the received frame,
-// which is not reused: handlers may keep them.
+// does an error from onMessage. Decoded values may alias the received
+// message, which is a copy of its own: handlers may keep them.
 //
 // Message types may be added at any time, even after Open; messages of a
 // type not yet added are ignored.
 func AddMessage[T any](ch *Channel, codec cenc.Codec[T], onMessage func(T) error) *Message[T] {
+	return addMessage(ch, codec, onMessage, false)
+}
+
+// AddTransientMessage is AddMessage for a handler that copies what it
+// keeps: decoded values may alias the frame the message came in, which the
+// mux reuses once onMessage returns. It spares a copy of every message, and
+// suits the types that carry bulk data.
+func AddTransientMessage[T any](ch *Channel, codec cenc.Codec[T], onMessage func(T) error) *Message[T] {
+	return addMessage(ch, codec, onMessage, true)
+}
+
+func addMessage[T any](ch *Channel, codec cenc.Codec[T], onMessage func(T) error, borrowed bool) *Message[T] {
 	m := ch.mux
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	msg := &Message[T]{ch: ch, typ: uint64(len(ch.messages)), codec: codec, onMessage: onMessage}
+	msg := &Message[T]{ch: ch, typ: uint64(len(ch.messages)), codec: codec, onMessage: onMessage, borrowed: borrowed}
 	ch.messages = append(ch.messages, msg)
 	return msg
 }
@@ -268,12 +287,14 @@ func (msg *Message[T]) Send(v T) error {
 		m.pushBatchLocked(ch.localID, bytes.Clone(data))
 		return nil
 	}
-	b := getFrame(cenc.UintLen(ch.localID) + size)
+	b := bufpool.Get(cenc.UintLen(ch.localID) + size)
 	b = cenc.AppendUint(b, ch.localID)
 	b = cenc.AppendUint(b, msg.typ)
 	m.enqueueLocked(msg.codec.Append(b, v))
 	return nil
 }
+
+func (msg *Message[T]) transient() bool { return msg.borrowed }
 
 func (msg *Message[T]) receive(d *cenc.Decoder, typ uint64) error {
 	v := msg.codec.Decode(d)

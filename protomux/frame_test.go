@@ -224,29 +224,3 @@ func appendBatch(b []byte, entries []batchEntry) []byte {
 	}
 	return b
 }
-
-func TestFramePool(t *testing.T) {
-	for _, tc := range []struct{ n, class int }{
-		{1, -1}, {minPooledFrame - 1, -1}, {minPooledFrame, 0}, {minPooledFrame + 1, 1},
-		{8 << 10, 1}, {64 << 10, 4}, {64<<10 + 1, 5}, {16 << 20, 12}, {16<<20 + 1, -1},
-	} {
-		if c := frameClass(tc.n); c != tc.class {
-			t.Errorf("frameClass(%d) = %d, want %d", tc.n, c, tc.class)
-		}
-		f := getFrame(tc.n)
-		if len(f) != 0 || cap(f) < tc.n {
-			t.Errorf("getFrame(%d): len %d cap %d", tc.n, len(f), cap(f))
-		}
-		if tc.class < 0 && cap(f) != tc.n {
-			t.Errorf("getFrame(%d): cap %d, want exactly n outside the classes", tc.n, cap(f))
-		}
-		if tc.class >= 0 && cap(f) != minPooledFrame<<tc.class {
-			t.Errorf("getFrame(%d): cap %d, want the class size %d", tc.n, cap(f), minPooledFrame<<tc.class)
-		}
-		putFrame(append(f, 1))
-	}
-	putFrame(make([]byte, 0, 5000)) // not a class size: not pooled
-	if f := getFrame(5000); cap(f) != 8<<10 {
-		t.Errorf("getFrame(5000) after putting a 5000-byte buffer: cap %d", cap(f))
-	}
-}

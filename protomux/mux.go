@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gopear/gopear/cenc"
+	"github.com/gopear/gopear/internal/bufpool"
 )
 
 // Errors. Errors that end a mux wrap one of these, or are the stream's
@@ -442,7 +443,7 @@ func (m *Mux) appendBatchEntryLocked(channel uint64, size int) []byte {
 	switch {
 	case len(b) == 0:
 		if b == nil {
-			b = getFrame(max(m.batchCap, 2+9+cenc.BufferLen(size)))
+			b = bufpool.Get(max(m.batchCap, 2+9+cenc.BufferLen(size)))
 		}
 		b = cenc.AppendUint(append(b, 0, typeBatch), channel)
 		m.batchSize += 1 + cenc.UintLen(channel)
@@ -523,10 +524,6 @@ func (m *Mux) reader() {
 		if len(p) == 0 {
 			continue // protomux ignores empty frames
 		}
-		if !m.owned {
-			// Decoded values alias the frame and handlers may keep them.
-			p = bytes.Clone(p)
-		}
 		m.cbMu.Lock()
 		if m.isClosed() {
 			m.cbMu.Unlock()
@@ -594,7 +591,7 @@ func (m *Mux) writer() {
 				n += len(f)
 			}
 			for i, f := range q {
-				putFrame(f)
+				bufpool.Put(f) // a Stream does not keep a message after WriteMessage
 				q[i] = nil
 			}
 			m.mu.Lock()
@@ -692,7 +689,7 @@ func (m *Mux) handleMessage(channel, typ uint64, payload []byte) error {
 	if channel == 0 {
 		switch typ {
 		case typeOpen:
-			return m.onOpen(payload)
+			return m.onOpen(m.own(payload))
 		case typeReject:
 			return m.onReject(payload)
 		case typeClose:
@@ -711,7 +708,7 @@ func (m *Mux) handleMessage(channel, typ uint64, payload []byte) error {
 		return nil
 	}
 	if r.parked {
-		r.pending = append(r.pending, pendingMessage{typ, payload})
+		r.pending = append(r.pending, pendingMessage{typ, m.own(payload)})
 		m.addBufferedLocked(bufferedOverhead + len(payload))
 		m.mu.Unlock()
 		return nil
@@ -724,11 +721,25 @@ func (m *Mux) handleMessage(channel, typ uint64, payload []byte) error {
 	if rcv == nil {
 		return nil // unknown types are ignored
 	}
+	if !rcv.transient() {
+		payload = m.own(payload)
+	}
 	m.dec.Reset(payload)
 	return rcv.receive(&m.dec, typ)
 }
 
-// deliver decodes a message for ch and runs its handler.
+// own returns a message of a frame read from the stream as one that may
+// be kept: the stream's buffer is reused for the next frame, unless the
+// stream's messages are owned.
+func (m *Mux) own(p []byte) []byte {
+	if m.owned {
+		return p
+	}
+	return bytes.Clone(p)
+}
+
+// deliver decodes a message for ch and runs its handler; payload is owned
+// (held while the channel was parked).
 func (m *Mux) deliver(ch *Channel, typ uint64, payload []byte) error {
 	m.mu.Lock()
 	var rcv receiver

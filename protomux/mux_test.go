@@ -964,3 +964,82 @@ func TestCorkBatchCodecLen(t *testing.T) {
 		t.Fatalf("batch\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestTransientMessages: over a stream that reuses its read buffer, the
+// values of AddMessage types stay intact after their handler returns,
+// while those of AddTransientMessage types alias the frame.
+func TestTransientMessages(t *testing.T) {
+	sa, sb := Pipe()
+	a, b := New(sa, nil), New(&reusingStream{Stream: sb}, nil)
+	t.Cleanup(func() { a.Close(); b.Close() })
+
+	type got struct {
+		kept      [][]byte
+		transient []string
+		aliased   [][]byte
+	}
+	var mu sync.Mutex
+	var g got
+	done := make(chan struct{})
+	open := func(m *Mux, recv bool) (*Message[[]byte], *Message[[]byte]) {
+		ch, err := m.CreateChannel(ChannelOptions{Protocol: "transient"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keep, borrow func([]byte) error
+		if recv {
+			keep = func(p []byte) error {
+				mu.Lock()
+				defer mu.Unlock()
+				g.kept = append(g.kept, p)
+				return nil
+			}
+			borrow = func(p []byte) error {
+				mu.Lock()
+				defer mu.Unlock()
+				g.transient = append(g.transient, string(p))
+				g.aliased = append(g.aliased, p)
+				if len(g.transient) == 20 {
+					close(done)
+				}
+				return nil
+			}
+		}
+		mk := AddMessage(ch, cenc.Raw, keep)
+		mt := AddTransientMessage(ch, cenc.Raw, borrow)
+		if err := ch.Open(nil); err != nil {
+			t.Fatal(err)
+		}
+		return mk, mt
+	}
+	open(b, true)
+	mk, mt := open(a, false)
+	for i := range 20 {
+		if err := mk.Send([]byte(fmt.Sprintf("kept %02d", i))); err != nil {
+			t.Fatal(err)
+		}
+		if err := mt.Send([]byte(fmt.Sprintf("lent %02d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(waitTimeout):
+		t.Fatal("timed out")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range 20 {
+		if want := fmt.Sprintf("kept %02d", i); string(g.kept[i]) != want {
+			t.Errorf("kept message %d is %q after later frames, want %q", i, g.kept[i], want)
+		}
+		if want := fmt.Sprintf("lent %02d", i); g.transient[i] != want {
+			t.Errorf("transient message %d was %q in its handler, want %q", i, g.transient[i], want)
+		}
+	}
+	// The first transient value aliased the stream's buffer, which later
+	// frames overwrote: no copy was made.
+	if string(g.aliased[0]) == "lent 00" {
+		t.Error("the transient message was copied out of the frame")
+	}
+}

@@ -14,7 +14,8 @@ import (
 type Stream interface {
 	// ReadMessage returns the next message. The slice needs to stay valid
 	// only until the next ReadMessage call (*secretstream.Conn reuses its
-	// buffer): the Mux copies it. Empty messages are ignored. It returns an
+	// buffer): the Mux copies the messages its handlers may keep (all but
+	// those of AddTransientMessage types). Empty messages are ignored. It returns an
 	// error, such as io.EOF, when the stream ends; after Close it must
 	// return promptly.
 	ReadMessage() ([]byte, error)

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/gopear/gopear/hypercore/internal/wire"
+	"github.com/gopear/gopear/internal/bufpool"
 	"github.com/gopear/gopear/protomux"
 )
 
@@ -33,6 +34,9 @@ type queuedData struct {
 	req   *request // nil for pushed data
 	d     *wire.Data
 	reorg bool // the answer to a fork proof or reorg hash request
+	// pooled: d's block value is from bufpool (ownData), to give back
+	// once applied.
+	pooled bool
 }
 
 // dataQueue holds the data messages waiting for the apply goroutine, in
@@ -178,4 +182,10 @@ func (r *Replicator) applyRun(items []queuedData) {
 		r.announceAppliedLocked(out[i], it.d)
 	}
 	r.updateAllLocked()
+	for _, it := range items {
+		if it.pooled && it.d.Block != nil {
+			bufpool.Put(it.d.Block.Value) // stored: the core keeps no reference
+			it.d.Block.Value = nil
+		}
+	}
 }

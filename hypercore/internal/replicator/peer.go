@@ -171,7 +171,7 @@ func (r *Replicator) openChannel(mux *protomux.Mux, handshakeHash [64]byte, isIn
 	p.mSync = protomux.AddMessage(ch, codec[wire.Sync](), p.onSync)
 	p.mRequest = protomux.AddMessage(ch, codec[wire.Request](), p.onRequest)
 	p.mCancel = protomux.AddMessage(ch, codec[wire.Cancel](), p.onCancel)
-	p.mData = protomux.AddMessage(ch, codec[wire.Data](), p.onData)
+	p.mData = protomux.AddTransientMessage(ch, codec[wire.Data](), p.onData)
 	p.mNoData = protomux.AddMessage(ch, codec[wire.NoData](), p.onNoData)
 	p.mWant = protomux.AddMessage(ch, codec[wire.Want](), p.onWant)
 	p.mUnwant = protomux.AddMessage(ch, codec[wire.Unwant](), p.onUnwant)

@@ -1,14 +1,16 @@
 package replicator
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"github.com/gopear/gopear/flattree"
 	"math/bits"
 	"time"
 
+	"github.com/gopear/gopear/flattree"
 	"github.com/gopear/gopear/hypercore/internal/merkle"
 	"github.com/gopear/gopear/hypercore/internal/wire"
+	"github.com/gopear/gopear/internal/bufpool"
 )
 
 // maxScan bounds how many blocks past its cursor a download looks at per
@@ -586,8 +588,30 @@ func (p *peer) onData(d *wire.Data) error {
 	// Apply in the replicator's apply goroutine, so that this reader goes
 	// on decoding while the core verifies and stores, and data arriving
 	// meanwhile is stored in one write.
-	r.queue.push(queuedData{p: p, req: req, d: d, reorg: reorg})
+	ownData(d, !reorg)
+	r.queue.push(queuedData{p: p, req: req, d: d, reorg: reorg, pooled: !reorg})
 	return nil
+}
+
+// ownData copies what d aliases of the frame it was decoded from (data
+// messages are transient: the mux reuses the frame), for d to wait in the
+// apply queue. With pooled, the block value goes into a buffer from
+// bufpool, which applyRun gives back once the block is stored; the data of
+// a reorg, which may be held across messages, is copied plainly.
+func ownData(d *wire.Data, pooled bool) {
+	if b := d.Block; b != nil {
+		if pooled {
+			b.Value = append(bufpool.Get(len(b.Value)), b.Value...)
+		} else {
+			b.Value = bytes.Clone(b.Value)
+		}
+	}
+	if u := d.Upgrade; u != nil {
+		u.Signature = bytes.Clone(u.Signature)
+	}
+	if m := d.Manifest; m != nil {
+		m.UserData = bytes.Clone(m.UserData)
+	}
 }
 
 // onApplyErrorLocked handles data Apply refused.
