@@ -453,6 +453,14 @@ func (m *Mux) appendBatchEntryLocked(channel uint64, size int) []byte {
 	}
 	m.batchChan = channel
 	m.batchSize += cenc.BufferLen(size)
+	if need := len(b) + cenc.BufferLen(size); need > cap(b) {
+		// Grow within bufpool's classes, so that the frame goes back to
+		// the pool once written.
+		nb := append(bufpool.Get(max(need, 2*cap(b))), b...)
+		bufpool.Put(b)
+		b = nb
+		m.batch = b // for restoreBatch: the old buffer is the pool's now
+	}
 	return cenc.AppendUint(b, uint64(size))
 }
 

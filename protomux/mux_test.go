@@ -963,6 +963,35 @@ func TestCorkBatchCodecLen(t *testing.T) {
 	if got := readFrame(t, raw); got != want {
 		t.Fatalf("batch\n got %s\nwant %s", got, want)
 	}
+
+	// Large messages grow the batch frame past its buffer, some of them
+	// taken back and framed again.
+	var sent []string
+	m.Cork()
+	for i := range 12 {
+		v := strings.Repeat(string(rune('a'+i)), 3000*(i+1))
+		sent = append(sent, v)
+		if i%2 == 0 {
+			short.Send(v)
+		} else {
+			long.Send(v)
+		}
+	}
+	m.Uncork()
+	p, err := raw.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = parseFrame(p, func(channel, typ uint64, payload []byte) error {
+		var d cenc.Decoder
+		d.Reset(payload)
+		got = append(got, cenc.String.Decode(&d))
+		return d.Err()
+	})
+	if err != nil || !slices.Equal(got, sent) {
+		t.Fatalf("large batch: %d messages, err %v; want the %d sent", len(got), err, len(sent))
+	}
 }
 
 // TestTransientMessages: over a stream that reuses its read buffer, the
