@@ -58,6 +58,7 @@ func Put(b []byte) {
 	if c < 0 {
 		return
 	}
-	b = b[:0]
-	pools[c].Put(&b)
+	p := new([]byte) // here, not &b: that would move every b to the heap
+	*p = b[:0]
+	pools[c].Put(p)
 }
