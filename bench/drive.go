@@ -34,9 +34,13 @@ import (
 // Neither side removes its folders: they go with the bench's scratch
 // folder when the bench ends. On ext4 without a journal (as on the bench
 // machine), creating a file scans past every inode of its block group
-// freed in the last minute or more (ext4's recently_deleted), so a run
-// following the removal of another run's 1,040 files would spend up to
-// half a second more creating its own, whichever side it is.
+// freed in the last minute, or six while the inode table is not yet
+// written back (ext4's recently_deleted), so a run following the removal
+// of another run's 1,040 files would spend up to half a second more
+// creating its own, whichever side it is. For the same reason this
+// workload's figures are only comparable on a disk that saw no mass
+// deletion (a test run, an earlier bench) in the minutes before; with
+// TMPDIR on a tmpfs they are steady.
 //
 // Go↔Go: the seeder runs in this process, the fetcher in a child process
 // (this binary re-executed with driveFetcherEnv set). JS↔JS:
