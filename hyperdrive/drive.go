@@ -306,6 +306,9 @@ func decodeEntry(e hyperbee.Entry) (*Entry, error) {
 // hyperdrive writes ({"executable", "linkname", "blob", "metadata"}).
 // Anything but an object (a JS put of null included) is an error.
 func DecodeEntryValue(b []byte) (EntryValue, error) {
+	if v, ok := decodeCanonical(b); ok {
+		return v, nil
+	}
 	t := bytes.TrimLeft(b, " \t\r\n")
 	if len(t) == 0 || t[0] != '{' {
 		return EntryValue{}, errors.New("not a JSON object")
