@@ -94,7 +94,7 @@ func FuzzMux(f *testing.F) {
 	))
 	f.Fuzz(func(t *testing.T, input []byte) {
 		sa, raw := Pipe()
-		m := New(sa, nil)
+		m := New(&reusingStream{Stream: sa}, nil) // frames read into one buffer, as from secretstream
 		defer m.Close()
 		go func() {
 			for {
@@ -125,7 +125,7 @@ func FuzzMux(f *testing.F) {
 				s.Send(v)
 				return nil
 			})
-			AddMessage(ch, cenc.Uint, func(v uint64) error {
+			AddTransientMessage(ch, cenc.Uint, func(v uint64) error {
 				for _, c := range later {
 					c.Open(nil) // opens what "later" parked
 				}
