@@ -16,6 +16,16 @@
 // otherwise the mux rejects the remote's open. [Mux.Cork] and [Mux.Uncork]
 // collect the frames sent in between into one batch frame.
 //
+// # Memory
+//
+// A message handed to a handler of an [AddMessage] type is a copy of its
+// own, which the handler may keep. A type added with
+// [AddTransientMessage] is decoded straight out of the frame as the stream
+// gave it, which the mux reuses once the handler returns: the handler
+// copies what it keeps, and bulk data (hypercore's blocks) crosses the mux
+// without a copy. The frames the mux writes come from, and go back to, a
+// pool of buffers shared by the process (internal/bufpool).
+//
 // # Wire compatibility
 //
 // Frames, batches, id allocation (free list first, most recently freed id
