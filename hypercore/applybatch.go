@@ -22,9 +22,9 @@ import (
 // verifying against the current tree are written together.
 
 // ApplyBatch implements replicator.BatchApplier.
-func (c replCore) ApplyBatch(ds []*wire.Data, out []replicator.Applied, errs []error) {
+func (c replCore) ApplyBatch(ds []*wire.Data, from []replicator.PeerInfo, out []replicator.Applied, errs []error) {
 	res := make([]applied, len(ds))
-	c.st.applyBatch(ds, res, errs)
+	c.st.applyBatch(ds, from, res, errs)
 	for i := range ds {
 		if errs[i] != nil {
 			errs[i] = applyErr(errs[i])
@@ -36,14 +36,15 @@ func (c replCore) ApplyBatch(ds []*wire.Data, out []replicator.Applied, errs []e
 
 // applyBatch applies ds in order, as apply would one after another: runs
 // of plain blocks (see isPlainBlock) are verified one by one and stored
-// in one batch; the rest goes through applyLocked.
-func (st *state) applyBatch(ds []*wire.Data, out []applied, errs []error) {
+// in one batch; the rest goes through applyLocked. from[i] is the peer
+// ds[i] came from.
+func (st *state) applyBatch(ds []*wire.Data, from []replicator.PeerInfo, out []applied, errs []error) {
 	st.wmu.Lock()
 	defer st.wmu.Unlock()
 	g := blockGroups.Get().(*blockGroup)
-	g.st = st
+	g.st, g.from = st, from
 	defer func() {
-		g.st = nil
+		g.st, g.from = nil, nil
 		blockGroups.Put(g)
 	}()
 	leaves := plainLeaves(ds, g)
@@ -56,7 +57,7 @@ func (st *state) applyBatch(ds []*wire.Data, out []applied, errs []error) {
 			continue
 		}
 		g.commit(out, errs)
-		out[i], errs[i] = st.applyLocked(d)
+		out[i], errs[i] = st.applyLocked(d, from[i])
 	}
 	g.commit(out, errs)
 }
@@ -105,7 +106,8 @@ var blockGroups = sync.Pool{New: func() any { return new(blockGroup) }}
 // one batch. Its methods run with wmu held.
 type blockGroup struct {
 	st      *state
-	slots   []int // the entries of out and errs the group answers
+	from    []replicator.PeerInfo // the caller's, indexed as its ds
+	slots   []int                 // the entries of out and errs the group answers
 	batches []*merkle.Batch
 	blocks  []*wire.Data // the block each slot stores, nil for none
 	indices []uint64     // the indices of the blocks stored, sorted at commit
@@ -232,7 +234,7 @@ func (g *blockGroup) commit(out []applied, errs []error) {
 			continue
 		}
 		out[slot] = applied{block: true, index: d.Block.Index}
-		st.events.emit(Event{Kind: EventDownload, Fork: fork, Length: length, ByteLength: bl, Start: d.Block.Index, Bytes: st.blockBytes(d.Block.Value)})
+		st.events.emit(Event{Kind: EventDownload, Fork: fork, Length: length, ByteLength: bl, Start: d.Block.Index, Bytes: st.blockBytes(d.Block.Value), Peer: peerInfo(g.from[slot])})
 	}
 }
 

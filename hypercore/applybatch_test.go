@@ -10,6 +10,7 @@ import (
 	"github.com/gopear/gopear/hypercore/internal/merkle"
 	"github.com/gopear/gopear/hypercore/internal/replicator"
 	"github.com/gopear/gopear/hypercore/internal/wire"
+	"github.com/gopear/gopear/protomux"
 )
 
 // TestApplyBatch applies a run of block proofs made against one reader
@@ -23,12 +24,19 @@ func TestApplyBatch(t *testing.T) {
 	}
 	r := memCore(t, &Options{Key: w.Key()})
 	rc := replCore{r.st}
-	if _, err := rc.Apply(proofFor(t, w, r, 0, true)); err != nil {
+	if _, err := rc.Apply(proofFor(t, w, r, 0, true), replicator.PeerInfo{}); err != nil {
 		t.Fatal(err)
 	}
+	// The peer each download event names: the one ApplyBatch was told.
+	sa, _ := protomux.Pipe()
+	peer := protomux.New(sa, nil)
+	defer peer.Close()
 	downloads := make(chan uint64, 64)
 	stop := r.Watch(func(ev Event) {
 		if ev.Kind == EventDownload {
+			if ev.Peer.Mux != peer {
+				t.Errorf("download event of block %d from %p, want %p", ev.Start, ev.Peer.Mux, peer)
+			}
 			downloads <- ev.Start
 		}
 	})
@@ -47,7 +55,11 @@ func TestApplyBatch(t *testing.T) {
 
 	out := make([]replicator.Applied, len(ds))
 	errs := make([]error, len(ds))
-	rc.ApplyBatch(ds, out, errs)
+	from := make([]replicator.PeerInfo, len(ds))
+	for i := range from {
+		from[i].Mux = peer
+	}
+	rc.ApplyBatch(ds, from, out, errs)
 	for i, d := range ds {
 		idx := d.Block.Index
 		switch {
@@ -90,7 +102,7 @@ func TestApplyBatch(t *testing.T) {
 	checkVerifies(t, r)
 
 	r.Close()
-	rc.ApplyBatch(ds[:2], out[:2], errs[:2])
+	rc.ApplyBatch(ds[:2], make([]replicator.PeerInfo, len(ds[:2])), out[:2], errs[:2])
 	if !errors.Is(errs[0], ErrClosed) || !errors.Is(errs[1], ErrClosed) {
 		t.Fatalf("after close: %v", errs[:2])
 	}
@@ -162,7 +174,7 @@ func FuzzApplyBatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, edits []byte, dup uint8) {
 		r := memCore(t, &Options{Key: w.Key()})
 		rc := replCore{r.st}
-		if _, err := rc.Apply(proofFor(t, w, r, 0, true)); err != nil {
+		if _, err := rc.Apply(proofFor(t, w, r, 0, true), replicator.PeerInfo{}); err != nil {
 			t.Fatal(err)
 		}
 		var ds []*wire.Data
@@ -185,7 +197,7 @@ func FuzzApplyBatch(f *testing.F) {
 		}
 		out := make([]replicator.Applied, len(ds))
 		errs := make([]error, len(ds))
-		rc.ApplyBatch(ds, out, errs)
+		rc.ApplyBatch(ds, make([]replicator.PeerInfo, len(ds)), out, errs)
 		for i, d := range ds {
 			if errs[i] != nil || !out[i].Block || d.Block == nil {
 				continue

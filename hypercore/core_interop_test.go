@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gopear/gopear/hypercore/internal/replicator"
 	"github.com/gopear/gopear/hypercore/internal/wire"
 	"github.com/gopear/gopear/internal/jsref"
 )
@@ -282,7 +283,7 @@ func TestInteropProofs(t *testing.T) {
 				if err := wire.Unmarshal(raw, &d); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := (replCore{r.st}).Apply(&d); err != nil {
+				if _, err := (replCore{r.st}).Apply(&d, replicator.PeerInfo{}); err != nil {
 					t.Fatalf("applying js proof of block %d: %v", i, err)
 				}
 			}
@@ -315,7 +316,7 @@ func TestInteropProofs(t *testing.T) {
 				if jr.Upgrade != nil {
 					wreq.Upgrade = &wire.RequestUpgrade{Start: jr.Upgrade.Start, Length: jr.Upgrade.Length}
 				}
-				d, _, err := (replCore{w.st}).Proof(wreq)
+				d, _, err := (replCore{w.st}).Proof(wreq, replicator.PeerInfo{})
 				if err != nil {
 					t.Fatalf("go proof of block %d: %v", i, err)
 				}

@@ -68,9 +68,11 @@ type Event struct {
 	Start uint64
 	// Bytes is the size of the downloaded or uploaded block.
 	Bytes uint64
-	// Peer is the peer of EventPeerAdd and EventPeerRemove, as it was at
-	// that moment; its Mux matches the Mux of the same peer in
-	// [Core.Peers] and in extension messages. Zero for other kinds.
+	// Peer is the peer of EventPeerAdd and EventPeerRemove, the peer an
+	// EventDownload's block came from and an EventUpload's went to (JS
+	// 'download' and 'upload' from), as it was at that moment; its Mux
+	// matches the Mux of the same peer in [Core.Peers] and in extension
+	// messages. Zero for other kinds.
 	Peer PeerInfo
 }
 

@@ -1,6 +1,7 @@
 package hypercore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -473,5 +474,48 @@ func TestExtensionManyPeers(t *testing.T) {
 	wg.Wait()
 	if len(got) != n {
 		t.Errorf("writer heard %v", got)
+	}
+}
+
+// TestTransferEventsPeer checks that download and upload events name the
+// peer the block came from or went to (JS 'download' and 'upload' from),
+// through a plain block and an upgrade with its block.
+func TestTransferEventsPeer(t *testing.T) {
+	w := memCore(t, &Options{KeyPair: seedKeyPair(35)})
+	mustAppend(t, w, []byte("a"), []byte("b"), []byte("c"))
+	r := memCore(t, &Options{Key: w.Key()})
+	transfers := func(c *Core) chan Event {
+		ch := make(chan Event, 16)
+		t.Cleanup(c.Watch(func(ev Event) {
+			if ev.Kind == EventDownload || ev.Kind == EventUpload {
+				ch <- ev
+			}
+		}))
+		return ch
+	}
+	down, up := transfers(r), transfers(w)
+	ma, mb := pipeCores(t, w, r)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, i := range []uint64{2, 0} {
+		if _, err := r.Get(ctx, i, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		for _, ev := range []struct {
+			ch   chan Event
+			kind EventKind
+			mux  *protomux.Mux
+		}{{down, EventDownload, mb}, {up, EventUpload, ma}} {
+			select {
+			case e := <-ev.ch:
+				if e.Kind != ev.kind || e.Peer.Mux != ev.mux || e.Bytes != 1 {
+					t.Errorf("%v event %+v, want its peer's mux %p", ev.kind, e, ev.mux)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("timed out waiting for %v", ev.kind)
+			}
+		}
 	}
 }

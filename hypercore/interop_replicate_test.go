@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gopear/gopear/cenc"
+	"github.com/gopear/gopear/hypercore/internal/replicator"
 	"github.com/gopear/gopear/hypercore/internal/wire"
 	"github.com/gopear/gopear/internal/jsref"
 	"github.com/gopear/gopear/protomux"
@@ -761,7 +762,7 @@ func serveHostile(t *testing.T, honest *Core, hook func(*wire.Data) bool) (int, 
 					if hook == nil {
 						continue // never answers
 					}
-					d, _, err := core.Proof(req)
+					d, _, err := core.Proof(req, replicator.PeerInfo{})
 					if err != nil {
 						continue
 					}

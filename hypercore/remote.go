@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gopear/gopear/hypercore/internal/merkle"
+	"github.com/gopear/gopear/hypercore/internal/replicator"
 	"github.com/gopear/gopear/hypercore/internal/storage"
 	"github.com/gopear/gopear/hypercore/internal/wire"
 )
@@ -113,15 +114,16 @@ func (st *state) setPrologue(m *Manifest) {
 
 // apply verifies data from a peer and stores what it adds in one batch:
 // tree nodes, the block, its bitfield page, the new head and signature
-// for an upgrade, the manifest when learned.
-func (st *state) apply(d *wire.Data) (applied, error) {
+// for an upgrade, the manifest when learned. from is the peer d came
+// from, for the download event.
+func (st *state) apply(d *wire.Data, from replicator.PeerInfo) (applied, error) {
 	st.wmu.Lock()
 	defer st.wmu.Unlock()
-	return st.applyLocked(d)
+	return st.applyLocked(d, from)
 }
 
 // applyLocked is apply with wmu held.
-func (st *state) applyLocked(d *wire.Data) (applied, error) {
+func (st *state) applyLocked(d *wire.Data, from replicator.PeerInfo) (applied, error) {
 	if err := st.checkOpen(); err != nil {
 		return applied{}, err
 	}
@@ -193,7 +195,7 @@ func (st *state) applyLocked(d *wire.Data) (applied, error) {
 		st.events.emit(Event{Kind: EventAppend, Fork: fork, Length: length, ByteLength: bl, Start: oldLength})
 	}
 	if a.block {
-		st.events.emit(Event{Kind: EventDownload, Fork: fork, Length: length, ByteLength: bl, Start: a.index, Bytes: st.blockBytes(d.Block.Value)})
+		st.events.emit(Event{Kind: EventDownload, Fork: fork, Length: length, ByteLength: bl, Start: a.index, Bytes: st.blockBytes(d.Block.Value), Peer: peerInfo(from)})
 	}
 	return a, nil
 }

@@ -272,22 +272,22 @@ func (c replCore) MissingNodes(index, limit uint64) (uint64, error) {
 	return c.st.tree.MissingNodesUpTo(2*index, c.st.tree.Length(), limit)
 }
 
-func (c replCore) Proof(req *wire.Request) (*wire.Data, func(), error) {
+func (c replCore) Proof(req *wire.Request, to replicator.PeerInfo) (*wire.Data, func(), error) {
 	d, release, err := c.st.proof(req)
 	if errors.Is(err, errUnavailable) {
 		return nil, nil, fmt.Errorf("%w: %w", replicator.ErrNotAvailable, err)
 	}
 	if err == nil && d.Block != nil {
 		fork, length, bl := c.st.info()
-		c.st.events.emit(Event{Kind: EventUpload, Fork: fork, Length: length, ByteLength: bl, Start: d.Block.Index, Bytes: c.st.blockBytes(d.Block.Value)})
+		c.st.events.emit(Event{Kind: EventUpload, Fork: fork, Length: length, ByteLength: bl, Start: d.Block.Index, Bytes: c.st.blockBytes(d.Block.Value), Peer: peerInfo(to)})
 	}
 	return d, release, err
 }
 
 func (c replCore) Manifest() *wire.Manifest { return c.st.wireManifest() }
 
-func (c replCore) Apply(d *wire.Data) (replicator.Applied, error) {
-	a, err := c.st.apply(d)
+func (c replCore) Apply(d *wire.Data, from replicator.PeerInfo) (replicator.Applied, error) {
+	a, err := c.st.apply(d, from)
 	if err != nil {
 		return replicator.Applied{}, applyErr(err)
 	}

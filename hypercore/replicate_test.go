@@ -27,7 +27,7 @@ func proofFor(t *testing.T, w, r *Core, index uint64, manifest bool) *wire.Data 
 	if wl := w.Length(); wl > rl {
 		req.Upgrade = &wire.RequestUpgrade{Start: rl, Length: wl - rl}
 	}
-	d, _, err := (replCore{w.st}).Proof(req)
+	d, _, err := (replCore{w.st}).Proof(req, replicator.PeerInfo{})
 	if err != nil {
 		t.Fatalf("proof of block %d: %v", index, err)
 	}
@@ -57,7 +57,7 @@ func TestApply(t *testing.T) {
 			defer stop()
 
 			d := proofFor(t, w, r, 3, true)
-			a, err := (replCore{r.st}).Apply(d)
+			a, err := (replCore{r.st}).Apply(d, replicator.PeerInfo{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +89,7 @@ func TestApply(t *testing.T) {
 			}
 
 			// The same data again adds nothing.
-			if a, err := (replCore{r.st}).Apply(d); err != nil || a.Block || a.Upgraded {
+			if a, err := (replCore{r.st}).Apply(d, replicator.PeerInfo{}); err != nil || a.Block || a.Upgraded {
 				t.Fatalf("applied twice: %+v %v", a, err)
 			}
 
@@ -98,7 +98,7 @@ func TestApply(t *testing.T) {
 				if i == 3 {
 					continue
 				}
-				if _, err := (replCore{r.st}).Apply(proofFor(t, w, r, i, false)); err != nil {
+				if _, err := (replCore{r.st}).Apply(proofFor(t, w, r, i, false), replicator.PeerInfo{}); err != nil {
 					t.Fatalf("block %d: %v", i, err)
 				}
 			}
@@ -111,7 +111,7 @@ func TestApply(t *testing.T) {
 
 			// The writer grows; an upgrade with a block past the old length.
 			mustAppend(t, w, []byte("block 13"), []byte("block 14"))
-			if _, err := (replCore{r.st}).Apply(proofFor(t, w, r, 14, false)); err != nil {
+			if _, err := (replCore{r.st}).Apply(proofFor(t, w, r, 14, false), replicator.PeerInfo{}); err != nil {
 				t.Fatal(err)
 			}
 			if r.Length() != 15 || string(mustGet(t, r, 14)) != "block 14" {
@@ -123,28 +123,28 @@ func TestApply(t *testing.T) {
 			bad := proofFor(t, w, r, 15, false)
 			bad.Block.Value = append([]byte(nil), bad.Block.Value...)
 			bad.Block.Value[len(bad.Block.Value)-1] ^= 1
-			if _, err := (replCore{r.st}).Apply(bad); !errors.Is(err, merkle.ErrBadSignature) && !errors.Is(err, merkle.ErrBadProof) {
+			if _, err := (replCore{r.st}).Apply(bad, replicator.PeerInfo{}); !errors.Is(err, merkle.ErrBadSignature) && !errors.Is(err, merkle.ErrBadProof) {
 				t.Errorf("tampered block: %v", err)
 			}
 			bad = proofFor(t, w, r, 15, false)
 			bad.Upgrade.Signature = append([]byte(nil), bad.Upgrade.Signature...)
 			bad.Upgrade.Signature[5] ^= 1
-			if _, err := (replCore{r.st}).Apply(bad); !errors.Is(err, ErrBadSignature) {
+			if _, err := (replCore{r.st}).Apply(bad, replicator.PeerInfo{}); !errors.Is(err, ErrBadSignature) {
 				t.Errorf("tampered signature: %v", err)
 			}
 			bad = proofFor(t, w, r, 15, false)
 			bad.Fork = 1
-			if _, err := (replCore{r.st}).Apply(bad); !errors.Is(err, merkle.ErrForkMismatch) {
+			if _, err := (replCore{r.st}).Apply(bad, replicator.PeerInfo{}); !errors.Is(err, merkle.ErrForkMismatch) {
 				t.Errorf("other fork: %v", err)
 			}
 			if r.Length() != 15 {
 				t.Fatal("refused data changed the reader")
 			}
-			if _, _, err := (replCore{w.st}).Proof(&wire.Request{ID: 2, Fork: 5, Block: &wire.RequestBlock{Index: 1}}); !errors.Is(err, replicator.ErrNotAvailable) {
+			if _, _, err := (replCore{w.st}).Proof(&wire.Request{ID: 2, Fork: 5, Block: &wire.RequestBlock{Index: 1}}, replicator.PeerInfo{}); !errors.Is(err, replicator.ErrNotAvailable) {
 				t.Errorf("proof for another fork: %v", err)
 			}
 			w.Clear(ctx, 1, 2)
-			if _, _, err := (replCore{w.st}).Proof(&wire.Request{ID: 2, Block: &wire.RequestBlock{Index: 1}}); !errors.Is(err, replicator.ErrNotAvailable) {
+			if _, _, err := (replCore{w.st}).Proof(&wire.Request{ID: 2, Block: &wire.RequestBlock{Index: 1}}, replicator.PeerInfo{}); !errors.Is(err, replicator.ErrNotAvailable) {
 				t.Errorf("proof for a cleared block: %v", err)
 			}
 		})
@@ -159,11 +159,11 @@ func TestApplyBadManifest(t *testing.T) {
 	r := memCore(t, &Options{Key: w.Key()})
 	d := proofFor(t, w, r, 0, true)
 	d.Manifest = replCore{other.st}.Manifest()
-	if _, err := (replCore{r.st}).Apply(d); !errors.Is(err, replicator.ErrInvalidData) {
+	if _, err := (replCore{r.st}).Apply(d, replicator.PeerInfo{}); !errors.Is(err, replicator.ErrInvalidData) {
 		t.Fatalf("foreign manifest: %v", err)
 	}
 	d.Manifest = nil
-	if _, err := (replCore{r.st}).Apply(d); !errors.Is(err, ErrBadSignature) {
+	if _, err := (replCore{r.st}).Apply(d, replicator.PeerInfo{}); !errors.Is(err, ErrBadSignature) {
 		t.Fatalf("upgrade without a manifest: %v", err)
 	}
 	if r.Length() != 0 || r.Manifest() != nil {
@@ -234,7 +234,7 @@ func TestReorg(t *testing.T) {
 	}
 	r := memCore(t, &Options{Key: w.Key()})
 	for i := range uint64(10) {
-		if _, err := (replCore{r.st}).Apply(proofFor(t, w, r, i, i == 0)); err != nil {
+		if _, err := (replCore{r.st}).Apply(proofFor(t, w, r, i, i == 0), replicator.PeerInfo{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -248,11 +248,11 @@ func TestReorg(t *testing.T) {
 	}
 	mustAppend(t, w, blocksOf("new5", "new6", "new7")...)
 
-	fp, _, err := (replCore{w.st}).Proof(&wire.Request{Fork: w.Fork(), Upgrade: &wire.RequestUpgrade{Start: 0, Length: w.Length()}})
+	fp, _, err := (replCore{w.st}).Proof(&wire.Request{Fork: w.Fork(), Upgrade: &wire.RequestUpgrade{Start: 0, Length: w.Length()}}, replicator.PeerInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (replCore{r.st}).Apply(fp); !errors.Is(err, merkle.ErrForkMismatch) {
+	if _, err := (replCore{r.st}).Apply(fp, replicator.PeerInfo{}); !errors.Is(err, merkle.ErrForkMismatch) {
 		t.Fatalf("apply of a higher fork: %v", err)
 	}
 	ro, err := (replCore{r.st}).Reorg(fp)
@@ -267,7 +267,7 @@ func TestReorg(t *testing.T) {
 		if !ok {
 			break
 		}
-		hp, _, err := (replCore{w.st}).Proof(&wire.Request{Fork: w.Fork(), Hash: &wire.RequestHash{Index: 2 * start, Nodes: nodes}})
+		hp, _, err := (replCore{w.st}).Proof(&wire.Request{Fork: w.Fork(), Hash: &wire.RequestHash{Index: 2 * start, Nodes: nodes}}, replicator.PeerInfo{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -293,7 +293,7 @@ func TestReorg(t *testing.T) {
 			t.Errorf("block %d stored: %v", i, ok)
 		}
 	}
-	if _, err := (replCore{r.st}).Apply(proofFor(t, w, r, 6, false)); err != nil {
+	if _, err := (replCore{r.st}).Apply(proofFor(t, w, r, 6, false), replicator.PeerInfo{}); err != nil {
 		t.Fatal(err)
 	}
 	if string(mustGet(t, r, 6)) != "new6" {

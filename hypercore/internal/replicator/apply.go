@@ -15,10 +15,11 @@ import (
 type BatchApplier interface {
 	// ApplyBatch applies ds in order, with the same result as calling
 	// Core.Apply on each in turn (out[i] and errs[i] are what Apply would
-	// have returned for ds[i]), except that the storing may be done in
-	// fewer writes. out and errs have len(ds) entries. A local failure
-	// (storage) may fail every entry stored in the same write.
-	ApplyBatch(ds []*wire.Data, out []Applied, errs []error)
+	// have returned for ds[i], from[i] the peer it came from), except that
+	// the storing may be done in fewer writes. from, out and errs have
+	// len(ds) entries. A local failure (storage) may fail every entry
+	// stored in the same write.
+	ApplyBatch(ds []*wire.Data, from []PeerInfo, out []Applied, errs []error)
 }
 
 // maxQueuedData bounds the data messages waiting to be applied. Requests
@@ -33,7 +34,8 @@ type queuedData struct {
 	p     *peer
 	req   *request // nil for pushed data
 	d     *wire.Data
-	reorg bool // the answer to a fork proof or reorg hash request
+	from  PeerInfo // p as it was when d arrived
+	reorg bool     // the answer to a fork proof or reorg hash request
 	// pooled: d's block value is from bufpool (ownData), to give back
 	// once applied.
 	pooled bool
@@ -138,17 +140,18 @@ func (r *Replicator) applyQueued(items []queuedData) {
 // they changed and schedules more requests, once for the whole run.
 func (r *Replicator) applyRun(items []queuedData) {
 	ds := make([]*wire.Data, len(items))
+	from := make([]PeerInfo, len(items))
 	for i, it := range items {
-		ds[i] = it.d
+		ds[i], from[i] = it.d, it.from
 	}
 	out := make([]Applied, len(items))
 	errs := make([]error, len(items))
 	r.applyMu.Lock()
 	if ba, ok := r.core.(BatchApplier); ok && len(ds) > 1 {
-		ba.ApplyBatch(ds, out, errs)
+		ba.ApplyBatch(ds, from, out, errs)
 	} else {
 		for i, d := range ds {
-			out[i], errs[i] = r.core.Apply(d)
+			out[i], errs[i] = r.core.Apply(d, from[i])
 		}
 	}
 	r.applyMu.Unlock()

@@ -134,14 +134,15 @@ type Core interface {
 	// core is). It does not fill in the manifest: the replicator does,
 	// from Manifest. With the data it returns the function the replicator
 	// calls once the message is sent (or dropped), after which the block
-	// value may be reused; it is not nil when err is nil.
+	// value may be reused; it is not nil when err is nil. to is the peer
+	// the answer is for, as the core's upload event reports it.
 	//
 	// Errors: wrapping ErrNotAvailable when req.Fork is not the core's fork
 	// or the requested block is not stored; wrapping
 	// merkle.ErrInvalidRequest when the request cannot be proven (the
 	// replicator answers both with noData, reasons 1 and 2). Any other
 	// error is answered as an invalid request too.
-	Proof(req *wire.Request) (*wire.Data, func(), error)
+	Proof(req *wire.Request, to PeerInfo) (*wire.Data, func(), error)
 
 	// Manifest returns the manifest to send to peers that ask for it, or
 	// nil when the core does not know it or is a compat core.
@@ -167,8 +168,9 @@ type Core interface {
 	// upgrade to a length already reached) returns a zero Applied (with
 	// State) and nil. The Core must not call the replicator's notification
 	// methods for changes made by Apply: the replicator announces them
-	// itself.
-	Apply(d *wire.Data) (Applied, error)
+	// itself. from is the peer d came from, as the core's download event
+	// reports it.
+	Apply(d *wire.Data, from PeerInfo) (Applied, error)
 
 	// Reorg starts a reorg from d, a peer's fork proof: data of a fork
 	// higher than the core's with an upgrade from length 0 (and possibly

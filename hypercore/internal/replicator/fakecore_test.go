@@ -36,6 +36,7 @@ type fakeCore struct {
 	rep    *Replicator
 
 	proofsOut atomic.Int64 // proofs handed out and not released
+	anonymous atomic.Int64 // proofs asked for and data applied without their peer
 
 	// Test hooks.
 	proofHook    func(*wire.Data) // mutates every proof it serves
@@ -181,7 +182,10 @@ func (c *fakeCore) MissingNodes(index, limit uint64) (uint64, error) {
 	return c.tree.MissingNodesUpTo(2*index, c.tree.Length(), limit)
 }
 
-func (c *fakeCore) Proof(req *wire.Request) (*wire.Data, func(), error) {
+func (c *fakeCore) Proof(req *wire.Request, to PeerInfo) (*wire.Data, func(), error) {
+	if to.Mux == nil {
+		c.anonymous.Add(1)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if req.Fork != c.tree.Fork() {
@@ -236,7 +240,10 @@ func (c *fakeCore) adoptManifestLocked(m *wire.Manifest) (bool, error) {
 	return true, nil
 }
 
-func (c *fakeCore) Apply(d *wire.Data) (Applied, error) {
+func (c *fakeCore) Apply(d *wire.Data, from PeerInfo) (Applied, error) {
+	if from.Mux == nil {
+		c.anonymous.Add(1)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	prev := c.stateLocked()

@@ -533,6 +533,7 @@ func (p *peer) serve() {
 					batch = append(batch, m)
 				}
 			}
+			to := p.infoLocked()
 			r.mu.Unlock()
 			// The answers to the requests queued together go out in
 			// protomux batch frames: one secretstream message and one
@@ -546,7 +547,7 @@ func (p *peer) serve() {
 					p.mux.Cork()
 					corked = true
 				}
-				size += p.answer(m)
+				size += p.answer(m, to)
 				batch[i] = nil
 				if corked && size >= serveBatchBytes {
 					p.mux.Uncork()
@@ -561,11 +562,11 @@ func (p *peer) serve() {
 }
 
 // answer computes and sends the reply to m (JS _handleRequest and
-// _fulfillRequest). It returns the size of the block value it sent, if
-// any.
-func (p *peer) answer(m *wire.Request) int {
+// _fulfillRequest); to is p as it was when the request was taken from the
+// queue. It returns the size of the block value it sent, if any.
+func (p *peer) answer(m *wire.Request, to PeerInfo) int {
 	r := p.r
-	d, release, err := r.core.Proof(m)
+	d, release, err := r.core.Proof(m, to)
 	if release != nil {
 		defer release() // after Send has encoded d
 	}

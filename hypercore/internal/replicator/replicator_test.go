@@ -158,6 +158,10 @@ func TestFullDownload(t *testing.T) {
 	}
 	// Every block was answered, and every answer released its proof.
 	waitFor(t, "the writer's proofs released", func() bool { return w.proofsOut.Load() == 0 })
+	// Each proof and each apply knew its peer.
+	if n, m := w.anonymous.Load(), r.anonymous.Load(); n != 0 || m != 0 {
+		t.Fatalf("%d proofs and %d applies without their peer", n, m)
+	}
 }
 
 func TestSparseGet(t *testing.T) {

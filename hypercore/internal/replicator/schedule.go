@@ -584,12 +584,13 @@ func (p *peer) onData(d *wire.Data) error {
 	if req != nil {
 		p.applying++
 	}
+	from := p.infoLocked()
 	r.mu.Unlock()
 	// Apply in the replicator's apply goroutine, so that this reader goes
 	// on decoding while the core verifies and stores, and data arriving
 	// meanwhile is stored in one write.
 	ownData(d, !reorg)
-	r.queue.push(queuedData{p: p, req: req, d: d, reorg: reorg, pooled: !reorg})
+	r.queue.push(queuedData{p: p, req: req, d: d, from: from, reorg: reorg, pooled: !reorg})
 	return nil
 }
 
