@@ -64,7 +64,7 @@ func (st *state) applyBatch(ds []*wire.Data, from []replicator.PeerInfo, out []a
 
 // plainLeaves returns the leaf hashes of the blocks of ds's plain blocks
 // (indexed as ds; zero for the others), hashed together: several at once
-// where the CPU allows (merkle.HashLeaves). g's scratch holds them.
+// where the CPU allows (hcrypto.LeafHashes). g's scratch holds them.
 func plainLeaves(ds []*wire.Data, g *blockGroup) [][32]byte {
 	leaves := slices.Grow(g.leaves[:0], len(ds))[:len(ds)]
 	clear(leaves)
@@ -76,7 +76,7 @@ func plainLeaves(ds []*wire.Data, g *blockGroup) [][32]byte {
 		}
 	}
 	hashes := slices.Grow(g.hashes[:0], len(values))[:len(values)]
-	merkle.HashLeaves(hashes, values)
+	hcrypto.LeafHashes(hashes, values)
 	for k, i := range slots {
 		leaves[i] = hashes[k]
 	}

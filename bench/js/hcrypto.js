@@ -1,4 +1,5 @@
-// Leaf hashes of 1 KiB blocks with hypercore-crypto. Mirrors bench/hcrypto.go.
+// Leaf hashes of 1 KiB blocks with hypercore-crypto, one by one as JS
+// hypercore hashes them. Mirrors bench/hcrypto.go.
 const crypto = require('hypercore-crypto')
 const { rate, report } = require('./timing.js')
 

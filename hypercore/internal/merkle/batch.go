@@ -149,7 +149,7 @@ func (b *Batch) Get(index uint64) (hcrypto.Node, bool, error) {
 // that completes a perfect subtree, become new nodes and the roots are
 // merged accordingly.
 //
-// The leaves of several blocks are hashed together (see hashLeaves), and
+// The leaves of several blocks are hashed together (see hcrypto.LeafHashes), and
 // those of large appends on several goroutines (see leafHashes); so are
 // their parents, a level of the tree at a time (see appendMany). The
 // nodes, and their order, are the same either way.
@@ -177,7 +177,7 @@ type pendingParent struct {
 
 // appendMany appends blocks, whose leaf hashes are leaves, as appendRoot
 // would one after another, but hashes the parents afterwards, all those of
-// one depth together (parentHashes): a parent's children are one level
+// one depth together (hcrypto.ParentHashes): a parent's children are one level
 // down, so they are known by then.
 func (b *Batch) appendMany(blocks [][]byte, leaves [][32]byte) {
 	b.hashOK = false
@@ -241,7 +241,7 @@ func (b *Batch) hashPending(pending []pendingParent, maxDepth uint64, old []hcry
 			p := pending[group[j]]
 			ls[j], rs[j] = child(p.left), child(p.right)
 		}
-		parentHashes(out[:k], ls[:k], rs[:k])
+		hcrypto.ParentHashes(out[:k], ls[:k], rs[:k])
 		for j := range k {
 			b.nodes[pending[group[j]].pos].Hash = out[j]
 		}
@@ -262,12 +262,15 @@ func (b *Batch) hashPending(pending []pendingParent, maxDepth uint64, old []hcry
 	}
 }
 
+// lanes is how many hashes hcrypto computes at once, where it can.
+const lanes = hcrypto.HashLanes
+
 const (
 	// parallelHashMin is the number of bytes from which Append hashes
 	// leaves on several goroutines: below it, handing work to another
-	// goroutine costs more than it saves (hashLeaves runs at about 2 bytes
-	// per ns with AVX-512, and the other cores are often busy with the
-	// storage engine's flushes).
+	// goroutine costs more than it saves (hcrypto.LeafHashes runs at
+	// about 2 bytes per ns with AVX-512, and the other cores are often
+	// busy with the storage engine's flushes).
 	parallelHashMin = 256 << 10
 	// hashChunk is about how many bytes of blocks a hashing goroutine
 	// claims at a time; claims are whole groups of lanes blocks.
@@ -287,7 +290,7 @@ func leafHashes(blocks [][]byte) [][32]byte {
 		total += len(d)
 	}
 	if workers < 2 || total < parallelHashMin {
-		hashLeaves(hashes, blocks)
+		hcrypto.LeafHashes(hashes, blocks)
 		return hashes
 	}
 	step := max(1, hashChunk*len(blocks)/total)
@@ -302,7 +305,7 @@ func leafHashes(blocks [][]byte) [][32]byte {
 				return
 			}
 			end = min(end, len(blocks))
-			hashLeaves(hashes[start:end], blocks[start:end])
+			hcrypto.LeafHashes(hashes[start:end], blocks[start:end])
 		}
 	}
 	var wg sync.WaitGroup

@@ -392,7 +392,7 @@ func (t *Tree) Verify(d *wire.Data, v SignatureVerifier) (*Batch, error) {
 }
 
 // VerifyLeaf is [Tree.Verify] for a d whose block's leaf hash the caller
-// has computed already (as [HashLeaves] does for many blocks at once):
+// has computed already (as [hcrypto.LeafHashes] does for many blocks at once):
 // leaf must be hcrypto.LeafHash(d.Block.Value).
 func (t *Tree) VerifyLeaf(d *wire.Data, v SignatureVerifier, leaf [32]byte) (*Batch, error) {
 	return t.verify(d, v, &leaf, nil)

@@ -1,7 +1,7 @@
 //go:build ignore
 
 // This program generates blake2b8_amd64.s, the 8-way BLAKE2b compression
-// function leafhash.go uses on CPUs with AVX-512. Run it with
+// function lanes.go uses on CPUs with AVX-512. Run it with
 //
 //	go run gen_blake2b8.go
 //

@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package merkle
+package hcrypto
 
 import "golang.org/x/sys/cpu"
 

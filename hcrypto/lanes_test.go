@@ -1,18 +1,16 @@
-package merkle
+package hcrypto
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/gopear/gopear/hcrypto"
 )
 
-// TestHashLeaves checks hashLeaves against hcrypto.LeafHash at the
+// TestLeafHashes checks LeafHashes against LeafHash at the
 // BLAKE2b block boundaries of the leaf stream (9 bytes of prefix, then the
 // data), for groups of every size up to a few lanes' worth, with equal and
 // mixed lengths.
-func TestHashLeaves(t *testing.T) {
+func TestLeafHashes(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	block := func(n int) []byte {
 		b := make([]byte, n)
@@ -33,9 +31,9 @@ func TestHashLeaves(t *testing.T) {
 	check := func(t *testing.T, blocks [][]byte) {
 		t.Helper()
 		got := make([][32]byte, len(blocks))
-		hashLeaves(got, blocks)
+		LeafHashes(got, blocks)
 		for i, b := range blocks {
-			if want := hcrypto.LeafHash(b); got[i] != want {
+			if want := LeafHash(b); got[i] != want {
 				t.Fatalf("block %d (%d bytes): got %x, want %x", i, len(b), got[i][:8], want[:8])
 			}
 		}
@@ -62,21 +60,21 @@ func TestHashLeaves(t *testing.T) {
 	})
 }
 
-// TestParentHashes checks parentHashes against hcrypto.ParentHash for
+// TestParentHashes checks ParentHashes against ParentHash for
 // every group size up to a few lanes' worth, with children given in either
 // order.
 func TestParentHashes(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	node := func(index uint64) hcrypto.Node {
-		n := hcrypto.Node{Index: index, Size: r.Uint64N(1 << 40)}
+	node := func(index uint64) Node {
+		n := Node{Index: index, Size: r.Uint64N(1 << 40)}
 		for i := range n.Hash {
 			n.Hash[i] = byte(r.Uint32())
 		}
 		return n
 	}
 	for count := range 20 {
-		ls := make([]hcrypto.Node, count)
-		rs := make([]hcrypto.Node, count)
+		ls := make([]Node, count)
+		rs := make([]Node, count)
 		for i := range ls {
 			ls[i], rs[i] = node(uint64(4*i)), node(uint64(4*i+2))
 			if i%3 == 1 {
@@ -84,18 +82,18 @@ func TestParentHashes(t *testing.T) {
 			}
 		}
 		got := make([][32]byte, count)
-		parentHashes(got, ls, rs)
+		ParentHashes(got, ls, rs)
 		for i := range got {
-			if want := hcrypto.ParentHash(ls[i], rs[i]); got[i] != want {
+			if want := ParentHash(ls[i], rs[i]); got[i] != want {
 				t.Fatalf("count %d, parent %d: got %x, want %x", count, i, got[i][:8], want[:8])
 			}
 		}
 	}
 }
 
-// BenchmarkHashLeaves hashes 100 blocks of 1 KiB, as an append of a batch
+// BenchmarkLeafHashes hashes 100 blocks of 1 KiB, as an append of a batch
 // of them does.
-func BenchmarkHashLeaves(b *testing.B) {
+func BenchmarkLeafHashes(b *testing.B) {
 	blocks := make([][]byte, 100)
 	for i := range blocks {
 		blocks[i] = make([]byte, 1024)
@@ -104,14 +102,14 @@ func BenchmarkHashLeaves(b *testing.B) {
 	b.Run("lanes", func(b *testing.B) {
 		b.SetBytes(100 * 1024)
 		for b.Loop() {
-			hashLeaves(out, blocks)
+			LeafHashes(out, blocks)
 		}
 	})
 	b.Run("one-by-one", func(b *testing.B) {
 		b.SetBytes(100 * 1024)
 		for b.Loop() {
 			for i, blk := range blocks {
-				out[i] = hcrypto.LeafHash(blk)
+				out[i] = LeafHash(blk)
 			}
 		}
 	})
