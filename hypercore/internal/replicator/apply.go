@@ -31,14 +31,13 @@ const maxQueuedData = 4096
 // queuedData is a data message that passed the replicator's checks and
 // waits to be applied.
 type queuedData struct {
-	p     *peer
-	req   *request // nil for pushed data
-	d     *wire.Data
-	from  PeerInfo // p as it was when d arrived
-	reorg bool     // the answer to a fork proof or reorg hash request
-	// pooled: d's block value is from bufpool (ownData), to give back
-	// once applied.
-	pooled bool
+	p    *peer
+	req  *request // nil for pushed data
+	d    *wire.Data
+	from PeerInfo // p as it was when d arrived
+	// reorg: the answer to a fork proof or reorg hash request. Otherwise
+	// d's block value is from bufpool (ownData), to give back once applied.
+	reorg bool
 }
 
 // dataQueue holds the data messages waiting for the apply goroutine, in
@@ -186,7 +185,7 @@ func (r *Replicator) applyRun(items []queuedData) {
 	}
 	r.updateAllLocked()
 	for _, it := range items {
-		if it.pooled && it.d.Block != nil {
+		if !it.reorg && it.d.Block != nil {
 			bufpool.Put(it.d.Block.Value) // stored: the core keeps no reference
 			it.d.Block.Value = nil
 		}

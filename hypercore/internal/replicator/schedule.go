@@ -590,7 +590,7 @@ func (p *peer) onData(d *wire.Data) error {
 	// on decoding while the core verifies and stores, and data arriving
 	// meanwhile is stored in one write.
 	ownData(d, !reorg)
-	r.queue.push(queuedData{p: p, req: req, d: d, from: from, reorg: reorg, pooled: !reorg})
+	r.queue.push(queuedData{p: p, req: req, d: d, from: from, reorg: reorg})
 	return nil
 }
 
